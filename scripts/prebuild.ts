@@ -1,0 +1,5 @@
+import {seedNpmCache} from "./seed-npm-cache.js";
+import {buildWorkers} from "./build-workers.js";
+
+seedNpmCache();
+await buildWorkers();

@@ -1,0 +1,3 @@
+// Framework data loader: ships the bundled synthetic sample (data/sample-patients.csv) with the site.
+import {readSampleCsv} from "../../loaders/sample.js";
+process.stdout.write(readSampleCsv());
