@@ -42,7 +42,7 @@ export async function createBrowserDuckDB(): Promise<BrowserDuckDB> {
     query: (sql: string): Promise<SqlRow[]> => enqueue(async () => arrowToRows((await connection.query(sql)) as any)),
     exec: (sql: string): Promise<void> => enqueue(async () => void (await connection.query(sql))),
     registerFile: (name, bytes) => db.registerFileBuffer(name, bytes),
-    dropFile: (name) => db.dropFile(name),
+    dropFile: async (name) => void (await db.dropFile(name)),
     async terminate() {
       await connection.close().catch(() => {});
       await db.terminate();
