@@ -1,6 +1,7 @@
 import {openSync, readSync, closeSync, statSync} from "node:fs";
 import {basename} from "node:path";
 import {loadCsv, type CsvLoadOptions} from "../src/lib/ingest.js";
+import {sniffCsvDialect} from "../src/lib/csv-dialect.js";
 import type {SqlConnection} from "../src/lib/sql.js";
 
 /** Read the head of a file to sniff its dialect without reading a 10 GB file into memory. */
@@ -16,21 +17,9 @@ export function readFileHead(path: string, bytes = 65536): Uint8Array {
   }
 }
 
-/** Pick the delimiter whose per-line field count is most consistent over the first lines. */
+/** The delimiter sniffed from the head of a file (same sniffer as the app's ingest worker). */
 export function guessDelimiter(head: Uint8Array): string {
-  const text = new TextDecoder().decode(head);
-  const lines = text.split(/\r?\n/).filter((l) => l.length > 0).slice(0, 50);
-  if (lines.length > 1 && text.length === head.length) lines.pop();
-  let best = ",";
-  let bestScore = -1;
-  for (const d of [",", ";", "\t", "|"]) {
-    const counts = lines.map((l) => l.split(d).length);
-    if (counts[0] < 2) continue;
-    const consistent = counts.filter((c) => c === counts[0]).length;
-    const score = consistent * 1000 + counts[0];
-    if (score > bestScore) (best = d), (bestScore = score);
-  }
-  return best;
+  return sniffCsvDialect(head).delimiter;
 }
 
 /** Load a CSV file from disk into `table` with native DuckDB (or wasm-in-Node), sniffing the delimiter if not given. */

@@ -1,6 +1,7 @@
 import {loadCsv} from "../lib/ingest.js";
 import type {BrowserDuckDB} from "./duckdb-client.js";
 import {Comlink, type IngestClient} from "./ingest-client.js";
+import {loadCurrentDataset, saveCurrentDataset} from "./workspace.js";
 
 export interface LoadedDataset {
   table: string;
@@ -58,7 +59,7 @@ export async function createDatasetLoader({db, ingest, sampleUrl, table = "datas
     errorBox.textContent = `Could not load: ${message}. The previous dataset is still loaded.`;
   };
 
-  async function load(blob: Blob, name: string) {
+  async function load(blob: Blob, name: string, {remember = true}: {remember?: boolean} = {}) {
     if (busy) return;
     busy = true;
     fileInput.disabled = sampleButton.disabled = true;
@@ -79,6 +80,8 @@ export async function createDatasetLoader({db, ingest, sampleUrl, table = "datas
       try {
         const {rows, columns} = await loadCsv(db, registered, table, {delimiter: prepared.delimiter, displayName: name});
         (form as any).value = {table, name, rows, columns, delimiter: prepared.delimiter, encoding: prepared.encoding, version} satisfies LoadedDataset;
+        // Other pages open on the same data; stored bytes are UTF-8 already.
+        if (remember) await saveCurrentDataset({name, delimiter: prepared.delimiter, encoding: "utf-8", bytes: prepared.bytes}).catch(() => {});
       } finally {
         await db.dropFile(registered).catch(() => {});
       }
@@ -103,6 +106,8 @@ export async function createDatasetLoader({db, ingest, sampleUrl, table = "datas
   sampleButton.addEventListener("click", loadSample);
   // Only a finished load is the loader's input event; the controls' own events stay inside.
   for (const control of [fileInput, delimiterSelect, encodingSelect]) control.addEventListener("input", (e) => e.stopPropagation());
-  await loadSample();
+  const stored = await loadCurrentDataset();
+  if (stored) await load(new Blob([stored.bytes as unknown as ArrayBuffer]), stored.name, {remember: false});
+  if (!(form as any).value) await loadSample();
   return form as HTMLFormElement & {value: LoadedDataset | undefined};
 }

@@ -93,8 +93,17 @@ export function isValidUtf8(bytes: Uint8Array): boolean {
 
 /** Decode the whole file; a BOM matching the encoding is dropped, and invalid bytes become U+FFFD. */
 export function decodeCsvBytes(bytes: Uint8Array, encoding: CsvEncoding): string {
-  return new TextDecoder(encoding).decode(bytes);
+  const text = new TextDecoder(encoding).decode(bytes);
+  // Node 20's TextDecoder decodes "windows-1252" as ISO-8859-1 (0x80 -> U+0080 instead of the euro
+  // sign), unlike browsers; map the C1 range the way the WHATWG Encoding Standard does on every host.
+  return encoding === "windows-1252" ? text.replace(/[\x80-\x9f]/g, (c) => WINDOWS_1252_C1[c.charCodeAt(0) - 0x80]) : text;
 }
+
+// WHATWG index-windows-1252 for bytes 0x80..0x9F; the five unassigned bytes map to themselves.
+const WINDOWS_1252_C1 = Array.from(
+  "\u20ac\x81\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\x8d\u017d\x8f" +
+    "\x90\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\x9d\u017e\u0178"
+);
 
 // ---------------------------------------------------------------------------------------------
 // Dialect
@@ -232,11 +241,6 @@ function firstLineEnding(text: string): CsvLineEnding {
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-const START = 0; // at the start of a field
-const UNQUOTED = 1; // inside an unquoted field
-const QUOTED = 2; // inside a quoted field
-const AFTER_QUOTE = 3; // just after a quote inside a quoted field: "" escape, or the closing quote
-
 /**
  * Check that `text` is well-formed CSV: every record has as many fields as the first (the header),
  * quotes only enclose whole fields (inner quotes doubled), and every quoted field is closed.
@@ -261,7 +265,6 @@ export function validateCsv(text: string, options: ValidateCsvOptions): CsvProbl
   let fields = 1;
   let blank = true; // nothing seen yet in the current record
   let expected = -1;
-  let state = START;
 
   // Called at each line break outside quotes (and at the end of the text). Returns a problem or null.
   const endRecord = (): CsvProblem | null => {
@@ -277,50 +280,62 @@ export function validateCsv(text: string, options: ValidateCsvOptions): CsvProbl
     return null;
   };
 
-  for (; i < n; ++i) {
-    const c = text.charCodeAt(i);
-    if (state === QUOTED) {
-      if (c === q) state = AFTER_QUOTE;
-      else if (c === LF) ++line;
-      else if (c === CR) {
-        ++line;
-        if (i + 1 < n && text.charCodeAt(i + 1) === LF) ++i;
+  // One pass, one field at a time: tight inner loops for quoted and unquoted fields, and the
+  // bookkeeping (record end, progress) only at line breaks.
+  let c = 0;
+  while (i < n) {
+    c = text.charCodeAt(i);
+    if (c === q) {
+      quoteLine = line;
+      blank = false;
+      ++i;
+      for (;;) {
+        if (i >= n) return {line: quoteLine, problem: `unterminated quoted field starting at line ${quoteLine}`};
+        c = text.charCodeAt(i++);
+        if (c === q) {
+          if (i < n && text.charCodeAt(i) === q) {
+            ++i;
+            continue;
+          }
+          break;
+        }
+        if (c === LF) ++line;
+        else if (c === CR) {
+          ++line;
+          if (i < n && text.charCodeAt(i) === LF) ++i;
+        }
       }
-    } else if (c === d) {
+      if (i >= n) break;
+      c = text.charCodeAt(i);
+      if (c !== d && c !== LF && c !== CR) return {line, problem: `unexpected character ${JSON.stringify(String.fromCharCode(c))} after the closing quote of field ${fields}`};
+    } else if (c !== d && c !== LF && c !== CR) {
+      blank = false;
+      do {
+        if (c === q) return {line, problem: `stray quote in unquoted field ${fields}: a field containing ${quote} must be enclosed in quotes, with each inner ${quote} doubled`};
+        if (++i >= n) break;
+        c = text.charCodeAt(i);
+      } while (c !== d && c !== LF && c !== CR);
+      if (i >= n) break;
+    }
+    // Here c is the delimiter or a line break, at position i.
+    ++i;
+    if (c === d) {
       ++fields;
       blank = false;
-      state = START;
-    } else if (c === LF || c === CR) {
-      if (c === CR && i + 1 < n && text.charCodeAt(i + 1) === LF) ++i;
-      const problem = endRecord();
-      if (problem) return problem;
-      ++line;
-      recordLine = line;
-      fields = 1;
-      blank = true;
-      state = START;
-    } else if (c === q) {
-      if (state === START) {
-        state = QUOTED;
-        quoteLine = line;
-        blank = false;
-      } else if (state === AFTER_QUOTE) {
-        state = QUOTED;
-      } else {
-        return {line, problem: `stray quote in unquoted field ${fields}: a field containing ${quote} must be enclosed in quotes, with each inner ${quote} doubled`};
-      }
-    } else if (state === AFTER_QUOTE) {
-      return {line, problem: `unexpected character ${JSON.stringify(String.fromCharCode(c))} after the closing quote of field ${fields}`};
-    } else {
-      state = UNQUOTED;
-      blank = false;
+      continue;
     }
+    if (c === CR && i < n && text.charCodeAt(i) === LF) ++i;
+    const problem = endRecord();
+    if (problem) return problem;
+    ++line;
+    recordLine = line;
+    fields = 1;
+    blank = true;
     if (i >= nextProgress) {
       onProgress?.(i / n);
-      nextProgress += progressStep;
+      nextProgress = i + progressStep;
     }
   }
-  if (state === QUOTED) return {line: quoteLine, problem: `unterminated quoted field starting at line ${quoteLine}`};
   if (!blank) {
     const problem = endRecord();
     if (problem) return problem;

@@ -37,6 +37,7 @@ export function prepareCsvBytes(bytes: Uint8Array, options: PrepareCsvOptions, o
   const text = decodeCsvBytes(bytes, encoding);
   const problem = validateCsv(text, {delimiter, quote: '"', onProgress});
   if (problem) return fail(problem.line, problem.problem);
+  // DuckDB reads UTF-8 only: anything else (and any BOM) is re-encoded.
   const utf8 = encoding === "utf-8" && !dialect.bom ? bytes : new TextEncoder().encode(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   return {fileName: options.fileName, delimiter, encoding, bytes: utf8};
 }
