@@ -1,0 +1,3 @@
+// Framework data loader: ships data/reference/zip3/restricted_zip3_hhs_2000.csv (see its SOURCE.md) to the browser.
+import {readReferenceFile} from "../../../loaders/reference-files.js";
+process.stdout.write(readReferenceFile("zip3/restricted_zip3_hhs_2000.csv"));
