@@ -51,7 +51,8 @@ classes are suppressed when they are at most floor(FRACTION x records).
   --frontier                also list the transformations not dominated on (average risk, metric)
   --json                    print one JSON object: levels, metric, metricValue, measurements (the keys of
                             risk --json), utility, nodesEvaluated, nodesTotal, seconds (search time),
-                            countSeconds (the GROUP BY), frontier`,
+                            countSeconds (the GROUP BY), frontier
+Exit status 3 when no transformation satisfies the model (even all QIs at the top level).`,
   async run(argv) {
     const flags = parseFlags(argv, {switches: SWITCHES, known: FLAGS});
     const input = flags.require("input");

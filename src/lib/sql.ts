@@ -15,6 +15,57 @@ export interface SqlConnection {
   exec(sql: string): Promise<void>;
   /** Which engine this is, e.g. "duckdb-wasm" or "duckdb-native"; for reports only. */
   readonly engine: string;
+  /**
+   * Optional columnar form of `query` for large results: the same values, without one object per
+   * row. Call it through `queryColumns(conn, sql)`, which falls back to `query`.
+   */
+  queryColumns?(sql: string): Promise<SqlColumns>;
+}
+
+/**
+ * One result column. Every entry equals the value `query` gives for that row and column. Hosts
+ * return an Int32Array for integer columns of at most 32 bits without NULLs, a Float64Array for
+ * other numeric columns without NULLs (BIGINT, DOUBLE, DECIMAL...: the same JS numbers as `query`),
+ * and a plain array otherwise; consumers must accept all three.
+ */
+export type SqlColumn = SqlValue[] | Int32Array | Float64Array;
+
+/** A result by columns: `columns[j]` (named `names[j]`, in SELECT order, duplicates kept) has `rows` entries. */
+export interface SqlColumns {
+  names: string[];
+  columns: SqlColumn[];
+  rows: number;
+}
+
+/**
+ * Run a query and get its result by columns: the host's columnar reader when it has one, else the
+ * rows of `query` turned into columns (then an empty result has no column names; see `columnOf`).
+ */
+export async function queryColumns(conn: SqlConnection, sql: string): Promise<SqlColumns> {
+  if (conn.queryColumns) return conn.queryColumns(sql);
+  const rows = await conn.query(sql);
+  const names = rows.length ? Object.keys(rows[0]) : [];
+  return {names, columns: names.map((name) => rows.map((r) => r[name])), rows: rows.length};
+}
+
+/** The column called `name` (empty when there are no rows, as the row fallback cannot name columns then). */
+export function columnOf(result: SqlColumns, name: string): SqlColumn {
+  const j = result.names.indexOf(name);
+  if (j >= 0) return result.columns[j];
+  if (result.rows === 0) return [];
+  throw new Error(`the result has no column "${name}" (columns: ${result.names.join(", ")})`);
+}
+
+/** A column of integers as an Int32Array (shared when it already is one); throws on NULL or non-int32 values. */
+export function int32Column(column: SqlColumn, what = "column"): Int32Array {
+  if (column instanceof Int32Array) return column;
+  const out = new Int32Array(column.length);
+  for (let i = 0; i < column.length; ++i) {
+    const v = column[i];
+    if (typeof v !== "number" || (v | 0) !== v) throw new Error(`${what}: row ${i} holds ${JSON.stringify(v)}, not a 32-bit integer`);
+    out[i] = v;
+  }
+  return out;
 }
 
 /** Quote an identifier for DuckDB ("a""b"). */
