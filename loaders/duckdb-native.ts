@@ -1,5 +1,5 @@
-import {DuckDBInstance} from "@duckdb/node-api";
-import {normalizeSqlValue, type SqlConnection, type SqlRow} from "../src/lib/sql.js";
+import {DuckDBInstance, DuckDBTypeId, JSDuckDBValueConverter, type DuckDBDataChunk} from "@duckdb/node-api";
+import {normalizeSqlValue, type SqlColumn, type SqlColumns, type SqlConnection, type SqlRow, type SqlValue} from "../src/lib/sql.js";
 
 /** Native DuckDB (@duckdb/node-api): the CLI's engine, for speed and files larger than a browser holds. */
 export async function openNativeDuckDB(path = ":memory:"): Promise<SqlConnection & {close(): void}> {
@@ -17,6 +17,14 @@ export async function openNativeDuckDB(path = ":memory:"): Promise<SqlConnection
         return row;
       });
     },
+    async queryColumns(sql: string): Promise<SqlColumns> {
+      const result = await connection.run(sql);
+      const chunks: DuckDBDataChunk[] = [];
+      for (let c = 0; c < result.chunkCount; ++c) chunks.push(result.getChunk(c));
+      const rows = chunks.reduce((n, chunk) => n + chunk.rowCount, 0);
+      const columns = result.columnNames().map((_, j) => readNativeColumn(chunks, j, result.columnTypeId(j), rows));
+      return {names: result.columnNames(), columns, rows};
+    },
     async exec(sql: string): Promise<void> {
       await connection.run(sql);
     },
@@ -25,6 +33,42 @@ export async function openNativeDuckDB(path = ":memory:"): Promise<SqlConnection
       instance.closeSync();
     }
   };
+}
+
+const INT32_TYPES = new Set([DuckDBTypeId.TINYINT, DuckDBTypeId.SMALLINT, DuckDBTypeId.INTEGER, DuckDBTypeId.UTINYINT, DuckDBTypeId.USMALLINT]);
+const NUMERIC_TYPES = new Set([DuckDBTypeId.BIGINT, DuckDBTypeId.UINTEGER, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT, DuckDBTypeId.FLOAT, DuckDBTypeId.DOUBLE, DuckDBTypeId.DECIMAL]);
+
+/** One column of a materialized result, with the values `query` gives (typed arrays when there are no NULLs). */
+function readNativeColumn(chunks: DuckDBDataChunk[], j: number, type: DuckDBTypeId, rows: number): SqlColumn {
+  if (INT32_TYPES.has(type)) {
+    const out = new Int32Array(rows);
+    let o = 0;
+    let hasNull = false;
+    for (const chunk of chunks) {
+      const vector = chunk.getColumnVector(j);
+      const n = chunk.rowCount;
+      for (let i = 0; i < n; ++i) {
+        const v = vector.getItem(i) as number | null;
+        if (v === null) {
+          hasNull = true;
+          break;
+        }
+        out[o++] = v;
+      }
+      if (hasNull) break;
+    }
+    if (!hasNull) return out;
+  }
+  const values: SqlValue[] = new Array(rows);
+  let o = 0;
+  let hasNull = false;
+  for (const chunk of chunks)
+    for (const v of chunk.convertColumnValues(j, JSDuckDBValueConverter)) {
+      const value = normalizeNative(v);
+      if (value === null) hasNull = true;
+      values[o++] = value;
+    }
+  return NUMERIC_TYPES.has(type) && !hasNull ? Float64Array.from(values as number[]) : values;
 }
 
 function normalizeNative(value: unknown) {

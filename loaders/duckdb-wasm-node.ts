@@ -1,7 +1,7 @@
 import {createRequire} from "node:module";
 import * as duckdb from "@duckdb/duckdb-wasm/blocking";
-import {arrowToRows} from "../src/lib/arrow-rows.js";
-import type {SqlConnection, SqlRow} from "../src/lib/sql.js";
+import {arrowToColumns, arrowToRows} from "../src/lib/arrow-rows.js";
+import type {SqlColumns, SqlConnection, SqlRow} from "../src/lib/sql.js";
 
 const require = createRequire(import.meta.url);
 
@@ -18,6 +18,9 @@ export async function openWasmDuckDBInNode(): Promise<SqlConnection & {registerF
     engine: "duckdb-wasm",
     async query(sql: string): Promise<SqlRow[]> {
       return arrowToRows(connection.query(sql) as any);
+    },
+    async queryColumns(sql: string): Promise<SqlColumns> {
+      return arrowToColumns(connection.query(sql) as any);
     },
     async exec(sql: string): Promise<void> {
       connection.query(sql);

@@ -1,6 +1,6 @@
 import * as duckdb from "@duckdb/duckdb-wasm";
-import {arrowToRows} from "../lib/arrow-rows.js";
-import type {SqlConnection, SqlRow} from "../lib/sql.js";
+import {arrowToColumns, arrowToRows} from "../lib/arrow-rows.js";
+import type {SqlColumns, SqlConnection, SqlRow} from "../lib/sql.js";
 
 // Self-hosted bundles: Framework copies these files from node_modules into dist/_node at build time.
 const bundles: duckdb.DuckDBBundles = {
@@ -40,6 +40,7 @@ export async function createBrowserDuckDB(): Promise<BrowserDuckDB> {
     engine: "duckdb-wasm",
     db,
     query: (sql: string): Promise<SqlRow[]> => enqueue(async () => arrowToRows((await connection.query(sql)) as any)),
+    queryColumns: (sql: string): Promise<SqlColumns> => enqueue(async () => arrowToColumns((await connection.query(sql)) as any)),
     exec: (sql: string): Promise<void> => enqueue(async () => void (await connection.query(sql))),
     registerFile: (name, bytes) => db.registerFileBuffer(name, bytes),
     dropFile: async (name) => void (await db.dropFile(name)),

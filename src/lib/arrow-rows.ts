@@ -1,5 +1,5 @@
 import {DataType, type Table} from "apache-arrow";
-import {normalizeSqlValue, type SqlRow, type SqlValue} from "./sql.js";
+import {normalizeSqlValue, type SqlColumn, type SqlColumns, type SqlRow, type SqlValue} from "./sql.js";
 
 /** Convert an Arrow table from DuckDB-WASM into plain rows with the engine's value conventions. */
 export function arrowToRows(table: Table): SqlRow[] {
@@ -13,6 +13,36 @@ export function arrowToRows(table: Table): SqlRow[] {
     rows[i] = row;
   }
   return rows;
+}
+
+/**
+ * Convert an Arrow table from DuckDB-WASM into columns with the same values as `arrowToRows`:
+ * Int32Array for integers of at most 32 bits without NULLs, Float64Array for other numbers without
+ * NULLs, plain arrays otherwise. Columns are taken by position, so duplicate names are all kept.
+ */
+export function arrowToColumns(table: Table): SqlColumns {
+  const fields = table.schema.fields;
+  const rows = table.numRows;
+  const columns = fields.map((field, j): SqlColumn => {
+    const vector = table.getChildAt(j)!;
+    const type = field.type;
+    const noNulls = vector.nullCount === 0;
+    if (noNulls && DataType.isInt(type) && (type.bitWidth < 32 || (type.bitWidth === 32 && type.isSigned))) {
+      const data = vector.toArray() as ArrayLike<number>;
+      return data instanceof Int32Array ? data : Int32Array.from(data);
+    }
+    if (noNulls && DataType.isFloat(type)) {
+      const data = vector.toArray() as ArrayLike<number>;
+      return data instanceof Float64Array ? data : Float64Array.from(data);
+    }
+    const convert = converterFor(type);
+    const values: SqlValue[] = new Array(rows);
+    let i = 0;
+    for (const v of vector) values[i++] = convert(v);
+    const numeric = DataType.isInt(type) || DataType.isDecimal(type);
+    return numeric && noNulls ? Float64Array.from(values as number[]) : values;
+  });
+  return {names: fields.map((f) => f.name), columns, rows};
 }
 
 function converterFor(type: DataType): (v: unknown) => SqlValue {

@@ -85,6 +85,6 @@ test("Find optimum moves the sliders to the CLI's optimum; pinned configurations
   await expect(row("Smallest class").nth(1)).toHaveText(String(cli.measurements.minClassSize));
   await row("ML utility (AUC ratio)").nth(1).getByRole("button", {name: "Compute"}).click();
   await expect(row("ML utility (AUC ratio)").nth(1)).toHaveText(/^\d\.\d{3} \(0\.\d{3} \/ 0\.\d{3}\)$/, {timeout: 60_000});
-  await expect(page.locator("#frontier-card svg")).toBeVisible();
+  await expect(page.locator("#frontier-card svg[viewBox]")).toBeVisible();
   await screenshot(page, "explorer-optimum");
 });
