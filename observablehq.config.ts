@@ -6,6 +6,7 @@ export default {
   globalStylesheets: [],
   theme: "air",
   search: false,
+  head: '<link rel="icon" href="data:,">',
   toc: false,
   footer: "deid-workbench: offline de-identification workbench. Nothing leaves this machine.",
   duckdb: {extensions: {json: null, parquet: null}},

@@ -74,6 +74,12 @@ export function explorerControls(quasiIdentifiers: QuasiIdentifierCodes[], initi
     value = read();
     paint();
   });
+  // Intent (hover or focus on a level slider) lets the page pre-compute that slider's positions.
+  for (const input of levelInputs) {
+    const intent = () => form.dispatchEvent(new CustomEvent("intent", {detail: {qi: input.dataset.qi}}));
+    input.addEventListener("pointerenter", intent);
+    input.addEventListener("focus", intent);
+  }
   form.addEventListener("change", () => {
     value = read();
     paint();

@@ -31,7 +31,12 @@ const arxKey = "deid-workbench:arx-hierarchies";
  */
 export async function openWorkspaceSession({sampleUrl, referenceUrls}: {sampleUrl: string; referenceUrls: ReferenceUrls}): Promise<WorkspaceSession> {
   const db = await createBrowserDuckDB();
-  const stored = await loadCurrentDataset();
+  // `?dataset=/_bench/x.csv` (same origin only) opens a served file instead: used by `npm run bench`.
+  const override = new URLSearchParams(location.search).get("dataset");
+  const stored =
+    override && override.startsWith("/") && !override.startsWith("//")
+      ? {name: override.split("/").pop()!, delimiter: ",", encoding: "utf-8", bytes: new Uint8Array(await (await fetch(override)).arrayBuffer())}
+      : await loadCurrentDataset();
   const name = stored?.name ?? "sample-patients.csv";
   const bytes = stored?.bytes ?? new Uint8Array(await (await fetch(sampleUrl)).arrayBuffer());
   await db.registerFile("workspace.csv", bytes);

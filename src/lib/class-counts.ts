@@ -1,4 +1,4 @@
-import {quoteIdentifier, quoteLiteral, type SqlConnection} from "./sql.js";
+import {columnOf, int32Column, queryColumns, quoteIdentifier, quoteLiteral, type SqlConnection} from "./sql.js";
 
 /**
  * What the search needs of a generalization hierarchy (structurally the `Hierarchy` of
@@ -69,18 +69,72 @@ export interface ClassCounts {
  * Count records per combination of finest-level QI values (and sensitive values) with one SQL
  * GROUP BY, then encode each QI's distinct values per hierarchy level in JS. Values reach the
  * hierarchy as text (CAST ... AS VARCHAR), as in the risk engine.
+ *
+ * The GROUP BY runs over integer ids of each column's distinct values (temporary tables numbering
+ * them), so only small id columns and the short lists of distinct values leave the database, read
+ * by columns: the result is the same as `computeClassCountsFromRows`, up to the order of cells.
  */
-export async function computeClassCounts(
-  conn: SqlConnection,
-  options: {table: string; quasiIdentifiers: QuasiIdentifierInput[]; sensitive?: string[]}
-): Promise<ClassCounts> {
+export async function computeClassCounts(conn: SqlConnection, options: ClassCountsOptions): Promise<ClassCounts> {
   const {table, quasiIdentifiers} = options;
   const sensitive = options.sensitive ?? [];
+  const columns = await checkColumns(conn, options);
+  const base = `__class_counts_${++tempCounter}_${Math.random().toString(36).slice(2, 8)}`;
+  const dictionaries = columns.map((_, i) => quoteIdentifier(`${base}_${i}`));
+  try {
+    // Ids in arbitrary order: the codes are renumbered in JS by JS string order (encodeCodedCells).
+    await conn.exec(
+      columns
+        .map((c, i) => `CREATE OR REPLACE TEMP TABLE ${dictionaries[i]} AS SELECT v, (row_number() OVER () - 1)::INTEGER AS id FROM (SELECT DISTINCT CAST(${quoteIdentifier(c)} AS VARCHAR) AS v FROM ${quoteIdentifier(table)})`)
+        .join(";\n")
+    );
+    const distinct: (string | null)[][] = [];
+    for (const d of dictionaries) {
+      const r = await queryColumns(conn, `SELECT v FROM ${d} ORDER BY id`);
+      distinct.push(r.rows ? (r.columns[0] as (string | null)[]) : []);
+    }
+    const joins = columns.map((c, i) => `JOIN ${dictionaries[i]} d${i} ON CAST(t.${quoteIdentifier(c)} AS VARCHAR) IS NOT DISTINCT FROM d${i}.v`).join(" ");
+    const grouped = await queryColumns(conn, `SELECT ${columns.map((_, i) => `d${i}.id AS c${i}`).join(", ")}, count(*)::INTEGER AS n FROM ${quoteIdentifier(table)} t ${joins} GROUP BY ALL`);
+    const ids = columns.map((_, i) => int32Column(columnOf(grouped, `c${i}`), `class counts of ${table}, column ${columns[i]}`));
+    const q = quasiIdentifiers.length;
+    return encodeCodedCells({
+      table,
+      quasiIdentifiers,
+      sensitive,
+      qi: ids.slice(0, q).map((codes, j) => ({distinct: distinct[j], codes})),
+      sensitiveCells: ids.slice(q).map((codes, t) => ({distinct: distinct[q + t], codes})),
+      counts: int32Column(columnOf(grouped, "n"), `class counts of ${table}`)
+    });
+  } finally {
+    await conn.exec(dictionaries.map((d) => `DROP TABLE IF EXISTS ${d}`).join("; "));
+  }
+}
+
+export interface ClassCountsOptions {
+  table: string;
+  quasiIdentifiers: QuasiIdentifierInput[];
+  sensitive?: string[];
+}
+
+let tempCounter = 0;
+
+async function checkColumns(conn: SqlConnection, options: ClassCountsOptions): Promise<string[]> {
+  const {table, quasiIdentifiers} = options;
   if (quasiIdentifiers.length === 0) throw new Error("at least one quasi-identifier is needed");
-  const columns = [...quasiIdentifiers.map((q) => q.name), ...sensitive];
+  const columns = [...quasiIdentifiers.map((q) => q.name), ...(options.sensitive ?? [])];
   const present = new Set((await conn.query(`SELECT column_name AS c FROM information_schema.columns WHERE table_name = ${quoteLiteral(table)}`)).map((r) => String(r.c)));
   for (const c of columns) if (!present.has(c)) throw new Error(`column "${c}" is not in table ${table} (columns: ${[...present].join(", ")})`);
   if (new Set(columns).size !== columns.length) throw new Error("a column is listed twice (a column is either a quasi-identifier or sensitive, once)");
+  return columns;
+}
+
+/**
+ * The former computeClassCounts: GROUP BY over the text values, one row object per cell. Kept as
+ * the reference the coded path is tested and benchmarked against; use computeClassCounts.
+ */
+export async function computeClassCountsFromRows(conn: SqlConnection, options: ClassCountsOptions): Promise<ClassCounts> {
+  const {table, quasiIdentifiers} = options;
+  const sensitive = options.sensitive ?? [];
+  const columns = await checkColumns(conn, options);
   const select = columns.map((c, i) => `CAST(${quoteIdentifier(c)} AS VARCHAR) AS c${i}`).join(", ");
   const rows = await conn.query(`SELECT ${select}, count(*)::INTEGER AS n FROM ${quoteIdentifier(table)} GROUP BY ALL`);
   const values = columns.map((_, i) => rows.map((r) => r[`c${i}`] as string | null));
@@ -103,20 +157,60 @@ export function encodeClassCounts(input: {
   sensitiveValues?: (string | null)[][];
   counts: number[];
 }): ClassCounts {
+  return encodeCodedCells({
+    table: input.table,
+    quasiIdentifiers: input.quasiIdentifiers,
+    sensitive: input.sensitive,
+    qi: input.qiValues.map(codeColumn),
+    sensitiveCells: (input.sensitiveValues ?? []).map(codeColumn),
+    counts: Int32Array.from(input.counts)
+  });
+}
+
+/** A column of values as ids into its distinct values (in order of first appearance). */
+function codeColumn(column: (string | null)[]): CodedColumn {
+  const index = new Map<string | null, number>();
+  const codes = new Int32Array(column.length);
+  for (let i = 0; i < column.length; ++i) {
+    let c = index.get(column[i]);
+    if (c === undefined) index.set(column[i], (c = index.size));
+    codes[i] = c;
+  }
+  return {distinct: [...index.keys()], codes};
+}
+
+/** One column of the cells: `codes[cell]` indexes `distinct` (each value once, any order). */
+interface CodedColumn {
+  distinct: (string | null)[];
+  codes: Int32Array;
+}
+
+/**
+ * Encode cells given as ids into each column's distinct values. Codes are renumbered by
+ * `sortedDistinct`, so the result does not depend on the order of `distinct` (nor on the
+ * database's collation).
+ */
+function encodeCodedCells(input: {
+  table?: string;
+  quasiIdentifiers: QuasiIdentifierInput[];
+  sensitive?: string[];
+  qi: CodedColumn[];
+  sensitiveCells: CodedColumn[];
+  counts: Int32Array;
+}): ClassCounts {
   const q = input.quasiIdentifiers.length;
   const sensitive = input.sensitive ?? [];
   const s = sensitive.length;
-  const cells = input.counts.length;
-  const counts = Int32Array.from(input.counts);
+  const counts = input.counts;
+  const cells = counts.length;
   let records = 0;
   for (let i = 0; i < cells; ++i) records += counts[i];
   const codes = new Int32Array(cells * q);
   let treeShaped = true;
   const qis: QuasiIdentifierCodes[] = input.quasiIdentifiers.map(({name, hierarchy}, j) => {
-    const column = input.qiValues[j];
-    const distinct = sortedDistinct(column);
-    const index = new Map<string | null, number>(distinct.map((v, c) => [v, c]));
-    for (let i = 0; i < cells; ++i) codes[i * q + j] = index.get(column[i])!;
+    const {distinct, rank} = sortCodes(input.qi[j]);
+    const column = input.qi[j].codes;
+    for (let i = 0; i < cells; ++i) codes[i * q + j] = rank[column[i]];
     const height = hierarchy.height;
     const labels: (string | null)[][] = [];
     const toLevel: Int32Array[] = [];
@@ -178,12 +272,11 @@ export function encodeClassCounts(input: {
   });
   const sensitiveCodes = new Int32Array(cells * s);
   const sens: SensitiveCodes[] = sensitive.map((name, t) => {
-    const column = input.sensitiveValues![t];
-    const values = sortedDistinct(column);
-    const index = new Map<string | null, number>(values.map((v, c) => [v, c]));
+    const {distinct: values, rank} = sortCodes(input.sensitiveCells[t]);
+    const column = input.sensitiveCells[t].codes;
     const frequency = new Float64Array(values.length);
     for (let i = 0; i < cells; ++i) {
-      const c = index.get(column[i])!;
+      const c = rank[column[i]];
       sensitiveCodes[i * s + t] = c;
       frequency[c] += counts[i];
     }
@@ -196,6 +289,14 @@ export function encodeClassCounts(input: {
     product *= Math.max(1, qis[j].labels[0].length);
   }
   return {table: input.table ?? "", records, quasiIdentifiers: qis, sensitive: sens, cells, codes, counts, sensitiveCodes, treeShaped, strides: product <= Number.MAX_SAFE_INTEGER ? strides : null};
+}
+
+/** The distinct values sorted by `sortedDistinct`, and rank[id]: the sorted position of distinct[id]. */
+function sortCodes(column: CodedColumn): {distinct: (string | null)[]; rank: Int32Array} {
+  const distinct = sortedDistinct(column.distinct);
+  if (distinct.length !== column.distinct.length) throw new Error("a column's list of distinct values holds a value twice");
+  const position = new Map<string | null, number>(distinct.map((v, c) => [v, c]));
+  return {distinct, rank: Int32Array.from(column.distinct, (v) => position.get(v)!)};
 }
 
 /** NULL first, then by text: stable codes whatever order the database returned the groups in. */
