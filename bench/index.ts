@@ -7,6 +7,7 @@ const suites: Record<string, [module: string, entry: string]> = {
   risk: ["./risk-bench.js", "benchRisk"],
   search: ["./search-bench.js", "benchSearch"],
   explorer: ["./explorer-bench.js", "benchExplorer"],
+  "class-counts": ["./class-counts-bench.js", "benchClassCounts"],
   apply: ["./apply-bench.js", "benchApply"]
 };
 

@@ -4,7 +4,7 @@
  */
 import {normalizeIcd10Code, type Icd10Category} from "./icd10.js";
 import {parseCsvText} from "./reference-tables.js";
-import {quoteIdentifier, quoteLiteral, type SqlConnection} from "./sql.js";
+import {columnOf, queryColumns, quoteIdentifier, quoteLiteral, type SqlConnection} from "./sql.js";
 import {unionZip3Lists, type RestrictedZip3List} from "./zip3.js";
 
 export interface Hierarchy {
@@ -321,15 +321,14 @@ export async function materializeHierarchies(conn: SqlConnection, table: string,
     }
     // The values the SQL path does not cover (all of them for table hierarchies) are labelled here,
     // once per distinct value, and sent back as one string per level.
-    const rows = await conn.query(rest);
+    const distinctValues = columnOf(await queryColumns(conn, rest), "v") as (string | null)[];
     const uncovered: (string | null)[] = [];
     const columns: string[][] = levelColumns.map(() => []);
     const values: string[] = [];
     let hasNull = false;
     let nullLabels: string[] = [];
     let firstError: HierarchyCoverageError | undefined;
-    for (const row of rows) {
-      const value = row.v as string | null;
+    for (const value of distinctValues) {
       let labels: string[];
       try {
         labels = h.generalize(value);
