@@ -105,7 +105,8 @@ export async function computeClassCounts(conn: SqlConnection, options: ClassCoun
       counts: int32Column(columnOf(grouped, "n"), `class counts of ${table}`)
     });
   } finally {
-    await conn.exec(dictionaries.map((d) => `DROP TABLE IF EXISTS ${d}`).join("; "));
+    // Never let a failed clean-up hide the error that got us here; a leftover temp table is harmless.
+    await conn.exec(dictionaries.map((d) => `DROP TABLE IF EXISTS ${d}`).join("; ")).catch(() => {});
   }
 }
 
