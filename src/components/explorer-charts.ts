@@ -3,9 +3,10 @@ import type {FrontierPoint} from "../lib/lattice-search.js";
 import type {WhatIfResult} from "../lib/what-if.js";
 
 /** Kept records by the size of their equivalence class (log-scaled sizes), k drawn as a rule. */
-export function classSizeChart(result: WhatIfResult, {width = 640, k}: {width?: number; k?: number} = {}) {
+export function classSizeChart(result: WhatIfResult, {width = 640, k, document}: {width?: number; k?: number; document?: Document} = {}) {
   const data = result.classSizeHistogram;
   return Plot.plot({
+    document,
     width,
     height: 220,
     x: {type: "log", label: "Equivalence class size →", grid: true},
@@ -19,10 +20,11 @@ export function classSizeChart(result: WhatIfResult, {width = 640, k}: {width?: 
 }
 
 /** Share of kept records by prosecutor risk (1 / class size), with the expert's threshold. */
-export function riskDistributionChart(result: WhatIfResult, {width = 640, threshold = 0.2}: {width?: number; threshold?: number} = {}) {
+export function riskDistributionChart(result: WhatIfResult, {width = 640, threshold = 0.2, document}: {width?: number; threshold?: number; document?: Document} = {}) {
   const kept = result.classSizeHistogram.reduce((s, d) => s + d.records, 0) || 1;
   const data = result.classSizeHistogram.map((d) => ({risk: 1 / d.size, share: d.records / kept, records: d.records}));
   return Plot.plot({
+    document,
     width,
     height: 220,
     x: {domain: [0, 1], label: "Prosecutor risk per record (1 / class size) →", grid: true},
@@ -37,9 +39,10 @@ export function riskDistributionChart(result: WhatIfResult, {width = 640, thresh
 }
 
 /** The risk-vs-information-loss frontier of the lattice, with the current node marked. */
-export function frontierChart(points: FrontierPoint[], current: {risk: number; metricValue: number} | null, {width = 640, metric = "loss"}: {width?: number; metric?: string} = {}) {
+export function frontierChart(points: FrontierPoint[], current: {risk: number; metricValue: number} | null, {width = 640, metric = "loss", document}: {width?: number; metric?: string; document?: Document} = {}) {
   const sorted = [...points].sort((a, b) => a.metricValue - b.metricValue);
   return Plot.plot({
+    document,
     width,
     height: 300,
     x: {label: `Information loss (${metric}) →`, grid: true},

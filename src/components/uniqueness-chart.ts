@@ -5,9 +5,10 @@ import type {TableProfile} from "../lib/profile.js";
  * Distinct values per column as a share of rows: columns near 100% identify individuals on their
  * own (names, MRNs), mid-range ones are typical quasi-identifiers. Deterministic for snapshots.
  */
-export function uniquenessChart(profile: TableProfile, {width = 640}: {width?: number} = {}) {
+export function uniquenessChart(profile: TableProfile, {width = 640, document}: {width?: number; document?: Document} = {}) {
   const data = profile.columns.map((c) => ({column: c.name, share: profile.rows ? c.distinct / profile.rows : 0, missing: profile.rows ? c.missing / profile.rows : 0}));
   return Plot.plot({
+    document,
     width,
     height: 24 * data.length + 50,
     marginLeft: 150,
