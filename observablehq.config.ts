@@ -9,5 +9,5 @@ export default {
   toc: false,
   footer: "deid-workbench: offline de-identification workbench. Nothing leaves this machine.",
   duckdb: {extensions: {json: null, parquet: null}},
-  pages: [{name: "Data", path: "/"}]
+  pages: [{name: "Data", path: "/"}, {name: "Export", path: "/export"}]
 };
