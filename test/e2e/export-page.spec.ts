@@ -1,0 +1,184 @@
+import {test, expect, type Page} from "@playwright/test";
+import {execFileSync} from "node:child_process";
+import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join, relative} from "node:path";
+import {unzipSync} from "fflate";
+import {screenshot, watchRequests} from "./helpers.js";
+
+// The browser's export must be byte-identical to `deid-workbench apply` on the same file, config,
+// key and export time. The CLI runs here as a separate process (native DuckDB, node:crypto HMAC).
+const SAMPLE = "data/sample-patients.csv";
+const KEY = "test/fixtures/export/test.key";
+const OTHER_KEY = "test/fixtures/export/other.key";
+const CONFIG = "test/fixtures/export/sample-config.json";
+const TIME = "2026-01-31T12:00:00Z";
+const FINGERPRINT = "b4262795d3ecbc6e717bc82432c16707"; // pseudonym fingerprint of test.key (deid-workbench keygen prints it)
+
+function runCli(args: string[], env: Record<string, string> = {}): void {
+  execFileSync("node", ["bin/deid-workbench.js", ...args], {stdio: ["ignore", "pipe", "pipe"], env: {...process.env, ...env}});
+}
+
+function readTree(dir: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else files.set(relative(dir, path), readFileSync(path));
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+/** The CLI's package for the same inputs, as name -> bytes. */
+function cliPackage(config: string, keyArgs: string[], env: Record<string, string> = {}): Map<string, Buffer> {
+  const dir = mkdtempSync(join(tmpdir(), "export-e2e-"));
+  try {
+    runCli(["apply", "--config", config, "--input", SAMPLE, "--out", join(dir, "pkg"), ...keyArgs, "--time", TIME, "--quiet"], env);
+    return readTree(join(dir, "pkg"));
+  } finally {
+    rmSync(dir, {recursive: true, force: true});
+  }
+}
+
+/** The zip the CLI's files make with the package's deterministic zip writer (run by tsx, like the CLI). */
+function cliZip(files: Map<string, Buffer>): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), "export-zip-"));
+  try {
+    for (const [name, bytes] of files) writeFileSync(join(dir, name.replace(/\//g, "__")), bytes);
+    const script = `
+      import {readdirSync, readFileSync} from "node:fs";
+      import {zipPackage} from "${process.cwd()}/src/lib/export-package.ts";
+      const files = new Map(readdirSync(${JSON.stringify(dir)}).map((n) => [n.replace(/__/g, "/"), new Uint8Array(readFileSync(${JSON.stringify(dir)} + "/" + n))]));
+      process.stdout.write(Buffer.from(zipPackage(files, ${JSON.stringify(TIME)})).toString("base64"));`;
+    writeFileSync(join(dir, "..", "zip-script.mts"), script);
+    const out = execFileSync("npx", ["tsx", join(dir, "..", "zip-script.mts")], {encoding: "utf8", stdio: ["ignore", "pipe", "ignore"]});
+    return Buffer.from(out, "base64");
+  } finally {
+    rmSync(dir, {recursive: true, force: true});
+  }
+}
+
+async function openExportPage(page: Page) {
+  await page.goto("/export");
+  await expect(page.locator("#export-dataset-name")).toHaveText("sample-patients.csv", {timeout: 90_000});
+  await expect(page.locator("#config-fields tbody tr")).toHaveCount(19);
+}
+
+async function exportAndDownload(page: Page): Promise<{zip: Buffer; files: Map<string, Buffer>}> {
+  await page.locator("input[name=export-time]").fill(TIME);
+  await expect(page.locator("button[name=export]")).toBeEnabled();
+  await page.locator("button[name=export]").click();
+  await expect(page.locator("#download-zip")).toBeVisible({timeout: 120_000});
+  const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#download-zip").click()]);
+  const zip = readFileSync(await download.path());
+  const files = new Map(Object.entries(unzipSync(new Uint8Array(zip))).map(([name, bytes]) => [name, Buffer.from(bytes)]));
+  return {zip, files};
+}
+
+function expectSamePackage(browser: Map<string, Buffer>, cli: Map<string, Buffer>) {
+  expect([...browser.keys()].sort()).toEqual([...cli.keys()].sort());
+  expect([...browser.keys()].sort()).toEqual(["SHA256SUMS", "audit.jsonl", "config.json", "data.csv", "data.parquet", "report.html"]);
+  for (const [name, bytes] of cli) {
+    const mine = browser.get(name)!;
+    if (!mine.equals(bytes)) {
+      // show the first differing line of text files, to make a failure readable
+      const a = mine.toString("utf8").split("\n");
+      const b = bytes.toString("utf8").split("\n");
+      const i = a.findIndex((line, j) => line !== b[j]);
+      expect(`${name} line ${i + 1}: ${a[i]}`).toEqual(`${name} line ${i + 1}: ${b[i]}`);
+    }
+    expect(mine.equals(bytes), `${name} is byte-identical`).toBe(true);
+  }
+}
+
+test("export with the configuration drafted from the dictionary is byte-identical to the CLI", async ({page}) => {
+  const watch = watchRequests(page);
+  await openExportPage(page);
+  // no levels chosen on the Explorer in a fresh browser: the page uses the search's optimum for k=5, 5% suppression
+  await expect(page.locator("#config-source")).toContainText("least-loss levels");
+  await expect(page.locator('tr[data-field="patient_name"] select[name=action]')).toHaveValue("remove");
+  await expect(page.locator('tr[data-field="mrn"] select[name=action]')).toHaveValue("pseudonymize");
+  await expect(page.locator("#ready-error")).toContainText("give a key file or a passphrase");
+  await expect(page.locator("button[name=export]")).toBeDisabled();
+  await screenshot(page, "export-initial");
+
+  await page.locator("input[name=key-file]").setInputFiles(KEY);
+  await expect(page.locator("#fingerprint-pseudonym")).toHaveText(FINGERPRINT);
+  const {zip, files} = await exportAndDownload(page);
+  await expect(page.locator("#export-progress")).toHaveJSProperty("value", 5);
+  await expect(page.locator("#export-steps li.done")).toHaveCount(5);
+  await expect(page.locator("#open-report")).toHaveAttribute("href", /^blob:/);
+  await screenshot(page, "export-done");
+
+  const applied = JSON.parse(files.get("config.json")!.toString("utf8"));
+  // the drafted levels are the optimum the CLI's search finds (independent run of `deid-workbench search`)
+  const qis = applied.inputs[0].fields.filter((f: any) => f.transform.action === "generalize" && f.role === "quasi-identifier");
+  const search = JSON.parse(
+    execFileSync("node", ["bin/deid-workbench.js", "search", "--input", SAMPLE, "--delimiter", ",", ...qis.flatMap((f: any) => ["--qi", `${f.name}=${applied.hierarchies[f.hierarchy].spec}`]), "--k", "5", "--suppression", "0.05", "--json"], {encoding: "utf8"})
+  );
+  expect(applied.levels).toEqual(search.levels);
+  expect(applied.keys.fingerprints.pseudonym).toBe(FINGERPRINT);
+  expect(applied.inputs[0].sha256).toBe(execFileSync("sha256sum", [SAMPLE], {encoding: "utf8"}).split(" ")[0]);
+
+  const dir = mkdtempSync(join(tmpdir(), "export-config-"));
+  try {
+    writeFileSync(join(dir, "config.json"), files.get("config.json")!);
+    const cli = cliPackage(join(dir, "config.json"), ["--key-file", KEY]);
+    expectSamePackage(files, cli);
+    expect(cliZip(cli).equals(zip), "the zip is byte-identical to zipPackage of the CLI's files").toBe(true);
+  } finally {
+    rmSync(dir, {recursive: true, force: true});
+  }
+  expect(watch.errors).toEqual([]);
+  expect(watch.external).toEqual([]);
+});
+
+test("an imported config.json gives the CLI's package for that config, byte for byte", async ({page}) => {
+  const watch = watchRequests(page);
+  await openExportPage(page);
+  await page.locator("input[name=config-file]").setInputFiles(CONFIG);
+  await expect(page.locator("#config-source")).toContainText("sample-config.json");
+  await expect(page.locator('tr[data-field="phone"] [data-field="action"]')).toHaveText("redact");
+  await expect(page.locator('tr[data-field="age"] [data-field="level"]')).toContainText("3");
+  await page.locator("input[name=key-file]").setInputFiles(KEY);
+  await expect(page.locator("#key-status")).toContainText("matches the configuration");
+  const {zip, files} = await exportAndDownload(page);
+  const cli = cliPackage(CONFIG, ["--key-file", KEY]);
+  expectSamePackage(files, cli);
+  expect(cliZip(cli).equals(zip)).toBe(true);
+  expect(watch.errors).toEqual([]);
+  expect(watch.external).toEqual([]);
+});
+
+test("a wrong key, a malformed config and a config for another dataset are shown inline and block the export", async ({page}) => {
+  const watch = watchRequests(page);
+  await openExportPage(page);
+  await page.locator("input[name=config-file]").setInputFiles(CONFIG);
+  await page.locator("input[name=key-file]").setInputFiles(OTHER_KEY);
+  await expect(page.locator("#key-status")).toContainText("does not match the configuration");
+  await expect(page.locator("#ready-error")).toContainText("wrong key: the pseudonym key fingerprint is a5798a8fb02f24d7ff42d15602aa397d but the config expects b4262795d3ecbc6e717bc82432c16707");
+  await expect(page.locator("button[name=export]")).toBeDisabled();
+  await screenshot(page, "export-wrong-key");
+
+  const bad = JSON.parse(readFileSync(CONFIG, "utf8"));
+  bad.inputs[0].fields[1].transform = {action: "shred"};
+  await page.locator("input[name=config-file]").setInputFiles({name: "bad-config.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(bad))});
+  await expect(page.locator("#config-error")).toContainText("bad-config.json does not match the config schema");
+  await expect(page.locator("#config-error")).toContainText("/inputs/0/fields/1/transform/action");
+  await page.locator("input[name=config-file]").setInputFiles({name: "broken.json", mimeType: "application/json", buffer: Buffer.from("{\"format\": ")});
+  await expect(page.locator("#config-error")).toContainText("broken.json: not valid JSON");
+  await screenshot(page, "export-bad-config");
+
+  const other = JSON.parse(readFileSync(CONFIG, "utf8"));
+  other.inputs[0].sha256 = "0".repeat(64);
+  await page.locator("input[name=config-file]").setInputFiles({name: "other-dataset.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(other))});
+  await expect(page.locator("#config-error")).toBeHidden();
+  await page.locator("input[name=key-file]").setInputFiles(KEY);
+  await expect(page.locator("#ready-error")).toContainText("config for a different dataset: sample-patients.csv has SHA-256");
+  await expect(page.locator("button[name=export]")).toBeDisabled();
+  expect(watch.errors).toEqual([]);
+  expect(watch.external).toEqual([]);
+});
