@@ -189,7 +189,7 @@ const api = {
       const sqlTable = await loadDataset(request.bytes, request.name, spec.table, spec.delimiter);
       // same reference tables as the CLI: only when an ICD-10 hierarchy needs them
       const refs = needsReferenceTables(config) ? request.refs : undefined;
-      onStep("transform", "checking values");
+      onStep("transform", "checking columns and values");
       try {
         const result = await applyAndExport(conn, config, {
           inputs: [{table: spec.table, sqlTable, name: request.name, sha256}],
@@ -199,10 +199,10 @@ const api = {
           onProgress: (step) => {
             if (step === "utility") onStep("measure", "information loss, drift and ML utility");
             else if (step === "export") onStep("report", "CSV, Parquet, report.html, audit.jsonl");
-            else onStep("transform", step);
+            else onStep("transform", step.replace(/^transform /, "table "));
           }
         });
-        onStep("zip", "zip");
+        onStep("zip", "deterministic zip (entries in name order, time = export time)");
         const zip = zipPackage(result.files, request.exportTime);
         const files = [...result.files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
         return {files, zip, config: result.config, configText: canonicalJson(result.config)};

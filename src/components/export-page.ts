@@ -304,12 +304,23 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     const problems = await api.checkReady(config, sha256, dataset.name, keys ?? undefined);
     exportButton.disabled = busy || problems.length > 0;
     show(readyError, problems.length ? problems.join("\n") : null);
+    // a missing key is a step still to do, not an error
+    readyError.className = !keys && problems.length === 1 && problems[0].includes("give a key file or a passphrase") ? "todo" : "export-error";
     const text = await api.bindConfig(config, sha256, keys && problems.length === 0 ? {derivation: keys.derivation, fingerprints: keys.fingerprints} : undefined);
     if (downloadConfig.href) URL.revokeObjectURL(downloadConfig.href);
     downloadConfig.href = download("config.json", text, "application/json");
   }
 
+  /** A shown package no longer matches what would be exported now. */
+  function invalidateResult() {
+    if (busy) return;
+    $("#export-result").hidden = true;
+    $("#export-progress-box").hidden = true;
+    show(exportError, null);
+  }
+
   async function refresh(): Promise<void> {
+    invalidateResult();
     if (mode === "draft") {
       const drafted = await api.draftConfig({
         dictionary: options.dictionary,
@@ -419,6 +430,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
   }
   async function useKeys(derive: () => Promise<RunKeys>) {
     show(keyError, null);
+    invalidateResult();
     try {
       keys = await derive();
     } catch (error) {
@@ -526,10 +538,20 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     urls.push(zipUrl, reportUrl, configUrl);
     const sums = new TextDecoder().decode(files.get("SHA256SUMS")).trim().split("\n").map((line) => line.split("  ")).map(([hash, name]) => [name, hash]);
     const sumOf = new Map(sums as [string, string][]);
+    const audit = new TextDecoder().decode(files.get("audit.jsonl")).trim().split("\n").map((line) => JSON.parse(line));
+    const details = audit.find((e) => e.step === "transformation")?.details ?? {};
+    const table = value.config.inputs[0].table;
+    const released = details[`records.${table}`];
+    const summary =
+      released === undefined
+        ? ""
+        : ` ${Number(released).toLocaleString("en-US")} records released${value.config.privacyModel.k ? ` (k = ${value.config.privacyModel.k})` : ""}; ${Number(details.suppressedRecords ?? 0).toLocaleString("en-US")} of them suppressed (${
+            value.config.privacyModel.suppressedRecords === "remove" ? "removed" : "quasi-identifiers *"
+          }).`;
     const result = $("#export-result");
     result.hidden = false;
     result.innerHTML = `
-      <p class="ok">Package ready in ${seconds.toFixed(1)} s: ${value.files.length} files, zip ${fmtBytes(value.zip.length)}. Nothing left this computer.</p>
+      <p class="ok" id="export-summary">Package ready in ${seconds.toFixed(1)} s: ${value.files.length} files, zip ${fmtBytes(value.zip.length)}.${escapeHtml(summary)} Nothing left this computer.</p>
       <div class="row">
         <a id="download-zip" class="button primary" href="${zipUrl}" download="${base}.zip">Download ${base}.zip</a>
         <a id="open-report" class="button" href="${reportUrl}" target="_blank" rel="noopener">Open report.html</a>

@@ -182,3 +182,34 @@ test("a wrong key, a malformed config and a config for another dataset are shown
   expect(watch.errors).toEqual([]);
   expect(watch.external).toEqual([]);
 });
+
+test("a passphrase key (PBKDF2, salt recorded in config.json) gives the CLI's package with --passphrase-env", async ({page}) => {
+  const watch = watchRequests(page);
+  await openExportPage(page);
+  await page.locator("input[name=key-source][value=passphrase]").check();
+  await expect(page.locator("input[name=key-file]")).toBeHidden();
+  await page.locator("input[name=passphrase]").fill("correct horse battery staple");
+  await page.locator("input[name=passphrase2]").fill("correct horse battery stapler");
+  await page.locator("button[name=use-passphrase]").click();
+  await expect(page.locator("#key-error")).toHaveText("The two passphrases differ.");
+  await page.locator("input[name=passphrase]").fill("correct horse battery staple");
+  await page.locator("input[name=passphrase2]").fill("correct horse battery staple");
+  await page.locator("button[name=use-passphrase]").click();
+  await expect(page.locator("#fingerprint-pseudonym")).toHaveText(/^[0-9a-f]{32}$/, {timeout: 30_000});
+  await expect(page.locator("#key-error")).toBeHidden();
+  const fingerprint = await page.locator("#fingerprint-pseudonym").textContent();
+  const {files} = await exportAndDownload(page);
+  const applied = JSON.parse(files.get("config.json")!.toString("utf8"));
+  expect(applied.keys.derivation).toMatchObject({source: "passphrase", kdf: "PBKDF2-HMAC-SHA256", iterations: 600000});
+  expect(applied.keys.fingerprints.pseudonym).toBe(fingerprint);
+  expect(files.get("config.json")!.toString("utf8")).not.toContain("correct horse");
+  const dir = mkdtempSync(join(tmpdir(), "export-pass-"));
+  try {
+    writeFileSync(join(dir, "config.json"), files.get("config.json")!);
+    expectSamePackage(files, cliPackage(join(dir, "config.json"), ["--passphrase-env", "E2E_PASSPHRASE"], {E2E_PASSPHRASE: "correct horse battery staple"}));
+  } finally {
+    rmSync(dir, {recursive: true, force: true});
+  }
+  expect(watch.errors).toEqual([]);
+  expect(watch.external).toEqual([]);
+});
