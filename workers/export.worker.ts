@@ -9,7 +9,8 @@ import {loadCsv} from "../src/lib/ingest.js";
 import {checkKeyFingerprints, sha256Hex, type RunKeys} from "../src/lib/keys.js";
 import {searchLattice} from "../src/lib/lattice-search.js";
 import type {SqlConnection, SqlRow} from "../src/lib/sql.js";
-import {canonicalJson, configNeedsKey, parseTransformConfig, privacyModelTable, type TransformConfig} from "../src/lib/transform-config.js";
+import {dropEvaluation, dropFrequencyTable, evaluateTransformation, prepareFrequencyTable} from "../src/lib/equivalence-classes.js";
+import {canonicalJson, configNeedsKey, hierarchyFromSpec, levelForField, parseTransformConfig, privacyModelTable, type TransformConfig} from "../src/lib/transform-config.js";
 
 /**
  * Export worker: everything that touches the transformation config and the package runs here, off
@@ -170,6 +171,37 @@ const api = {
       const counts = await computeClassCounts(conn, {table: "src_search", quasiIdentifiers: quasiIdentifiers.map((q) => ({name: q.name, hierarchy: builtinHierarchy(q.hierarchy, refs)}))});
       const result = await searchLattice(counts, {model: {k, suppressionLimit}, metric: "precision"});
       return result.optimum?.levels ?? null;
+    });
+  },
+
+  /**
+   * Whether the config's levels meet its privacy model on this dataset: the same evaluation `apply`
+   * makes before it transforms (quasi-identifiers kept or generalized; sensitive fields released).
+   */
+  async checkModel(bytes: Uint8Array, name: string, config: TransformConfig, refs: ReferenceTables): Promise<Outcome<{records: number; violatingRecords: number; suppressed: number; limit: number; anonymous: boolean | null} | null>> {
+    return attempt(async () => {
+      const conn = await connection!;
+      const input = privacyModelTable(config);
+      const sha = await sha256Hex(bytes);
+      if (loadedSha !== sha) {
+        await loadDataset(bytes, name, "search", input.delimiter);
+        loadedSha = sha;
+      }
+      const qis = input.fields
+        .filter((f) => f.role === "quasi-identifier" && (f.transform.action === "generalize" || f.transform.action === "keep"))
+        .map((f) => ({name: f.name, hierarchy: f.transform.action === "generalize" ? hierarchyFromSpec(config, f.hierarchy!, refs) : builtinHierarchy("flat")}));
+      if (qis.length === 0) return null;
+      const sensitive = input.fields.filter((f) => f.role === "sensitive" && !["remove", "redact", "suppress"].includes(f.transform.action)).map((f) => f.name);
+      const pm = config.privacyModel;
+      const freq = await prepareFrequencyTable(conn, {table: "src_search", quasiIdentifiers: qis, sensitive});
+      try {
+        const levels = Object.fromEntries(qis.map((q) => [q.name, levelForField(config, input, input.fields.find((f) => f.name === q.name)!) ?? 0]));
+        const ev = await evaluateTransformation(conn, freq, levels, {k: pm.k, lDiversity: pm.lDiversity, tCloseness: pm.tCloseness, suppressionLimit: pm.suppressionLimit});
+        await dropEvaluation(conn, ev);
+        return {records: ev.records, violatingRecords: ev.violatingRecords, suppressed: ev.suppressed, limit: Math.floor(pm.suppressionLimit * ev.records), anonymous: ev.anonymous};
+      } finally {
+        await dropFrequencyTable(conn, freq);
+      }
     });
   },
 

@@ -10,7 +10,7 @@ import type {ChosenConfiguration} from "./workspace-session.js";
 export interface ExportPageOptions {
   client: ExportClient;
   /** The dataset exactly as the CLI would read it. */
-  dataset: {name: string; delimiter: string; bytes: Uint8Array; rows: number; columns: number};
+  dataset: {name: string; delimiter: string; bytes: Uint8Array; rows: number; columns: string[]};
   dictionary: DataDictionary;
   dictionaryIsProposal: boolean;
   chosen: ChosenConfiguration | null;
@@ -42,7 +42,7 @@ function describeAction(field: FieldSpec, config: TransformConfig): string {
     case "pseudonymize":
       return `keyed token ${t.prefix ?? ""}… (domain ${t.domain ?? "default"})`;
     case "date-shift":
-      return `shifted per patient by 1–${config.dateShift.maxDays} days${topCode}`;
+      return `shifted per patient by ±1–${config.dateShift.maxDays} days${topCode}`;
     case "generalize":
       return `generalized${topCode}`;
     case "suppress":
@@ -69,7 +69,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
   root.innerHTML = `
   <div class="grid grid-cols-3" id="export-dataset">
     <div class="card"><h2>Dataset</h2><span class="big" id="export-dataset-name">${escapeHtml(dataset.name)}</span></div>
-    <div class="card"><h2>Records × columns</h2><span class="big">${dataset.rows.toLocaleString("en-US")} × ${dataset.columns}</span></div>
+    <div class="card"><h2>Records × columns</h2><span class="big">${dataset.rows.toLocaleString("en-US")} × ${dataset.columns.length}</span></div>
     <div class="card"><h2>SHA-256 of the file</h2><code id="input-sha256" class="hash" title="${sha256}">${sha256.slice(0, 16)}…</code></div>
   </div>
 
@@ -91,6 +91,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     <label>Date shift up to (days) <input type="number" name="max-days" min="1" max="36500" step="1"></label>
     <label class="inline"><input type="checkbox" name="keep-time"> keep time of day</label>
   </form>
+  <div id="model-check" role="status" hidden></div>
   <div class="table-scroll"><table id="config-fields">
     <thead><tr><th>Field</th><th>Role</th><th>Type</th><th>Action</th><th>Hierarchy</th><th>Level</th><th>What is released</th><th>Safe Harbor</th></tr></thead>
     <tbody></tbody>
@@ -294,6 +295,58 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     }`;
   }
 
+  /** Column problems an imported config would hit (every column must be listed, every listed field present). */
+  function columnProblems(config: TransformConfig): string[] {
+    const fields = config.inputs[0].fields.map((f) => f.name);
+    const missing = fields.filter((f) => !dataset.columns.includes(f));
+    const unlisted = dataset.columns.filter((c) => !fields.includes(c));
+    const problems: string[] = [];
+    if (missing.length) problems.push(`the configuration lists field(s) ${missing.map((m) => `"${m}"`).join(", ")} that ${dataset.name} does not have`);
+    if (unlisted.length) problems.push(`${dataset.name} has column(s) ${unlisted.map((m) => `"${m}"`).join(", ")} that the configuration does not list; every column must say what happens to it`);
+    return problems;
+  }
+
+  let modelProblem: string | null = null;
+  let checkSeq = 0;
+  /** Evaluate the privacy model at the configured levels, as the export will, and say what it means. */
+  async function checkModel(): Promise<void> {
+    const box = $("#model-check");
+    modelProblem = null;
+    if (!config || columnProblems(config).length) {
+      box.hidden = true;
+      return;
+    }
+    const seq = ++checkSeq;
+    box.hidden = false;
+    box.className = "note";
+    box.textContent = "Checking the privacy model at these levels…";
+    const checked = await api.checkModel(dataset.bytes, dataset.name, config, refs);
+    if (seq !== checkSeq) return;
+    if (!checked.ok) {
+      modelProblem = checked.error;
+      box.className = "export-error";
+      box.textContent = checked.error;
+      return;
+    }
+    const c = checked.value;
+    const pm = config.privacyModel;
+    const fmt = (n: number) => n.toLocaleString("en-US");
+    if (!c) {
+      box.className = "note";
+      box.textContent = "No quasi-identifier is released as a value: the privacy model has nothing to check.";
+    } else if (c.anonymous === false) {
+      modelProblem = `At these levels ${fmt(c.violatingRecords)} of ${fmt(c.records)} records violate the privacy model${pm.k ? ` (k = ${pm.k})` : ""}, but the suppression limit allows ${fmt(c.limit)}. Raise the levels or the suppression limit${mode === "draft" ? ", or use “Find least-loss levels”" : ""}.`;
+      box.className = "export-error";
+      box.textContent = modelProblem;
+    } else {
+      box.className = "note ok-note";
+      box.textContent =
+        c.violatingRecords === 0
+          ? `At these levels every record meets the privacy model${pm.k ? ` (k = ${pm.k})` : ""}; none is suppressed.`
+          : `At these levels ${fmt(c.violatingRecords)} of ${fmt(c.records)} records violate the privacy model${pm.k ? ` (k = ${pm.k})` : ""}; they will be suppressed (the limit allows ${fmt(c.limit)}).`;
+    }
+  }
+
   async function refreshReady(): Promise<void> {
     downloadConfig.hidden = !config;
     if (!config) {
@@ -301,7 +354,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
       show(readyError, null);
       return;
     }
-    const problems = await api.checkReady(config, sha256, dataset.name, keys ?? undefined);
+    const problems = [...columnProblems(config), ...(modelProblem ? ["the privacy model is not met at these levels (see above)"] : []), ...(await api.checkReady(config, sha256, dataset.name, keys ?? undefined))];
     exportButton.disabled = busy || problems.length > 0;
     show(readyError, problems.length ? problems.join("\n") : null);
     // a missing key is a step still to do, not an error
@@ -353,6 +406,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     $("#levels-note").hidden = true;
     renderFields();
     renderKeyStatus();
+    await checkModel();
     await refreshReady();
   }
 

@@ -213,3 +213,37 @@ test("a passphrase key (PBKDF2, salt recorded in config.json) gives the CLI's pa
   expect(watch.errors).toEqual([]);
   expect(watch.external).toEqual([]);
 });
+
+test("levels that break the privacy model are flagged before export, with the CLI's count of violating records", async ({page}) => {
+  const watch = watchRequests(page);
+  await openExportPage(page);
+  await expect(page.locator("#model-check")).toContainText("they will be suppressed");
+  await page.locator('tr[data-field="age"] input[name=level]').fill("1");
+  await page.locator('tr[data-field="age"] input[name=level]').press("Enter");
+  await page.locator('tr[data-field="age"] input[name=level]').blur();
+  await expect(page.locator("#config-source")).toContainText("levels edited here");
+  await expect(page.locator("#model-check")).toContainText("but the suppression limit allows 100");
+  await page.locator("input[name=key-file]").setInputFiles(KEY);
+  await expect(page.locator("#ready-error")).toContainText("the privacy model is not met");
+  await expect(page.locator("button[name=export]")).toBeDisabled();
+  await screenshot(page, "export-model-violated");
+  const violating = Number((await page.locator("#model-check").textContent())!.match(/At these levels ([\d,]+) of/)![1].replace(/,/g, ""));
+
+  // the CLI, given the page's config.json, refuses with the same count
+  const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#download-config").click()]);
+  const dir = mkdtempSync(join(tmpdir(), "export-violate-"));
+  try {
+    let message = "";
+    try {
+      runCli(["apply", "--config", await download.path(), "--input", SAMPLE, "--out", join(dir, "pkg"), "--key-file", KEY, "--time", TIME, "--quiet"]);
+    } catch (error: any) {
+      message = String(error.stderr);
+    }
+    expect(message).toContain(`${violating} records violate it but the suppression limit 0.05 allows 100 of 2000`);
+    expect(readdirSync(dir)).toEqual([]);
+  } finally {
+    rmSync(dir, {recursive: true, force: true});
+  }
+  expect(watch.errors).toEqual([]);
+  expect(watch.external).toEqual([]);
+});
