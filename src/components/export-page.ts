@@ -27,7 +27,7 @@ const fmtBytes = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n /
 const todayUtc = () => new Date().toISOString().slice(0, 10);
 const nowUtc = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 
-function describeAction(field: FieldSpec, config: TransformConfig): string {
+function describeAction(field: FieldSpec, config: TransformConfig, refs: ReferenceTables): string {
   const t = field.transform;
   const topCode = "topCodeAge" in t && t.topCodeAge ? "; ages over 89 → 90+" : "";
   switch (t.action) {
@@ -43,8 +43,24 @@ function describeAction(field: FieldSpec, config: TransformConfig): string {
       return `keyed token ${t.prefix ?? ""}… (domain ${t.domain ?? "default"})`;
     case "date-shift":
       return `shifted per patient by ±1–${config.dateShift.maxDays} days${topCode}`;
-    case "generalize":
-      return `generalized${topCode}`;
+    case "generalize": {
+      const level = t.level ?? config.levels[field.name];
+      const spec = field.hierarchy ? config.hierarchies[field.hierarchy] : undefined;
+      let names: string[] | undefined;
+      let height = spec?.kind === "table" ? spec.rows[0].length : undefined;
+      if (spec?.kind === "builtin") {
+        try {
+          const h = builtinHierarchy(spec.spec, refs);
+          names = h.levelNames;
+          height = h.height;
+        } catch {
+          names = undefined;
+        }
+      }
+      if (level === 0) return `original values${topCode}`;
+      if (height !== undefined && level >= height - 1) return `every value "*"`;
+      return `${names?.[level] ?? `level ${level}`}${topCode}`;
+    }
     case "suppress":
       return `every value "*"`;
   }
@@ -245,7 +261,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
             : `${level}${height ? ` <span class="of">of ${height - 1}</span>` : ""}`;
       tr.innerHTML = `<td><code>${escapeHtml(field.name)}</code></td><td class="role role-${field.role}">${field.role}</td><td>${field.type}</td>
         <td data-field="action">${actionCell}</td><td>${escapeHtml(hierarchyText)}</td><td data-field="level">${levelCell}</td>
-        <td data-field="released">${escapeHtml(describeAction(field, config))}</td><td>${field.phiCategory ?? ""}</td>`;
+        <td data-field="released">${escapeHtml(describeAction(field, config, refs))}</td><td>${field.phiCategory ?? ""}</td>`;
       tbody.append(tr);
     }
     for (const select of tbody.querySelectorAll<HTMLSelectElement>("select[name=action]")) {
