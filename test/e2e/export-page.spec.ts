@@ -111,7 +111,13 @@ test("export with the configuration drafted from the dictionary is byte-identica
   await expect(page.locator("#export-progress")).toHaveJSProperty("value", 5);
   await expect(page.locator("#export-steps li.done")).toHaveCount(5);
   await expect(page.locator("#open-report")).toHaveAttribute("href", /^blob:/);
+  await expect(page.locator("#export-summary")).toContainText("2,000 records released (k = 5)");
   await screenshot(page, "export-done");
+  const [report] = await Promise.all([page.waitForEvent("popup"), page.locator("#open-report").click()]);
+  await expect(report.locator("body")).toContainText("Safe Harbor");
+  await expect(report.locator("body")).toContainText(TIME);
+  await report.screenshot({path: "test-results/screenshots/export-report.png"});
+  await report.close();
 
   const applied = JSON.parse(files.get("config.json")!.toString("utf8"));
   // the drafted levels are the optimum the CLI's search finds (independent run of `deid-workbench search`)
