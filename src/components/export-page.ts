@@ -97,7 +97,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     <a id="download-config" class="button" download="config.json" hidden>Download config.json (for the CLI)</a>
   </div>
   <div class="export-error" id="config-error" role="alert" hidden></div>
-  <div class="note" id="levels-note" hidden></div>
+  <div class="export-note" id="levels-note" hidden></div>
   <form class="row model" id="privacy-model">
     <label>k (smallest class) <input type="number" name="k" min="1" step="1"></label>
     <label>Suppression limit (% of records) <input type="number" name="suppression" min="0" max="100" step="0.5"></label>
@@ -334,7 +334,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     }
     const seq = ++checkSeq;
     box.hidden = false;
-    box.className = "note";
+    box.className = "export-note";
     box.textContent = "Checking the privacy model at these levels…";
     const checked = await api.checkModel(dataset.bytes, dataset.name, config, refs);
     if (seq !== checkSeq) return;
@@ -348,14 +348,14 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     const pm = config.privacyModel;
     const fmt = (n: number) => n.toLocaleString("en-US");
     if (!c) {
-      box.className = "note";
+      box.className = "export-note";
       box.textContent = "No quasi-identifier is released as a value: the privacy model has nothing to check.";
     } else if (c.anonymous === false) {
       modelProblem = `At these levels ${fmt(c.violatingRecords)} of ${fmt(c.records)} records violate the privacy model${pm.k ? ` (k = ${pm.k})` : ""}, but the suppression limit allows ${fmt(c.limit)}. Raise the levels or the suppression limit${mode === "draft" ? ", or use “Find least-loss levels”" : ""}.`;
       box.className = "export-error";
       box.textContent = modelProblem;
     } else {
-      box.className = "note ok-note";
+      box.className = "export-note export-ok";
       box.textContent =
         c.violatingRecords === 0
           ? `At these levels every record meets the privacy model${pm.k ? ` (k = ${pm.k})` : ""}; none is suppressed.`

@@ -180,8 +180,10 @@ export function draftTransformConfig(options: DraftConfigOptions): TransformConf
     if (f.weight !== undefined) spec.weight = f.weight;
     if (f.description) spec.description = f.description;
     if (f.hierarchy) {
-      hierarchies[f.name] = hierarchySpecFor(f.hierarchy, refs, arxFiles);
-      spec.hierarchy = f.name;
+      // named by what it is (the built-in spec, or the ARX file's name) so the report says which hierarchy
+      const key = /\.csv$/i.test(f.hierarchy) ? f.hierarchy.split(/[\\/]/).pop()! : f.hierarchy;
+      hierarchies[key] ??= hierarchySpecFor(f.hierarchy, refs, arxFiles);
+      spec.hierarchy = key;
       if (action === "generalize") levels[f.name] = choices.levels?.[f.name] ?? defaultLevel(f);
     }
     return spec;

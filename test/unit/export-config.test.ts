@@ -50,9 +50,14 @@ test("draftTransformConfig: default action per role and kind, patient field, hie
   assert.deepEqual([phi.mrn, phi.patient_name, phi.ssn, phi["encounter id"], phi.birth_date, phi.zip, phi.age, phi.bmi], ["mrn", "names", "ssn", "other-id", "dates", "geographic", "dates", undefined]);
   assert.equal(input.fields.find((f) => f.name === "bmi")!.weight, 2);
   assert.deepEqual(config.levels, {birth_date: 4, zip: 2, age: 2, sex: 1});
-  assert.deepEqual(config.hierarchies.sex, {kind: "table", rows: [["F", "*"], ["M", "*"]]});
-  assert.deepEqual(config.hierarchies.age, {kind: "builtin", spec: "age:5"});
-  assert.deepEqual(config.hierarchies.diagnosis, {kind: "builtin", spec: "icd10"});
+  assert.deepEqual(config.hierarchies, {
+    date: {kind: "builtin", spec: "date"},
+    zip: {kind: "builtin", spec: "zip"},
+    "age:5": {kind: "builtin", spec: "age:5"},
+    "sex.csv": {kind: "table", rows: [["F", "*"], ["M", "*"]]},
+    icd10: {kind: "builtin", spec: "icd10"}
+  });
+  assert.equal(input.fields.find((f) => f.name === "sex")!.hierarchy, "sex.csv");
   assert.deepEqual(config.privacyModel, {k: 3, suppressionLimit: 0.1, riskThreshold: 0.1});
   assert.deepEqual(config.dateShift, {maxDays: 365, keepTimeOfDay: false});
   // the union of the shipped lists, recorded in the config so a rerun uses the same list
