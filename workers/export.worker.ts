@@ -37,10 +37,6 @@ export interface DuckDBBundleUrls {
 }
 
 export interface ExportRequest {
-  /** The dataset's bytes, exactly as the CLI would read the file. */
-  bytes: Uint8Array;
-  /** The file name (the CLI uses the input's base name). */
-  name: string;
   config: TransformConfig;
   keys?: RunKeys;
   refs?: ReferenceTables;
@@ -82,13 +78,31 @@ async function openDuckDB(bundles: DuckDBBundleUrls) {
   };
 }
 
-let loadedSha: string | null = null;
+/** The dataset, sent once by the page (transferred, not copied); its all-text table for checks is cached per delimiter. */
+let dataset: {bytes: Uint8Array; name: string; delimiter: string; sha256: string} | null = null;
+let checkTable: {delimiter: string} | null = null;
+
+function currentDataset() {
+  if (!dataset) throw new Error("no dataset: the page must call setDataset first");
+  return dataset;
+}
+
+/** The all-text copy of the dataset the checks and the search read (table src__deid_check). */
+async function ensureCheckTable(delimiter: string): Promise<string> {
+  const d = currentDataset();
+  if (checkTable?.delimiter !== delimiter) {
+    await loadDataset(d.bytes, d.name, "_deid_check", delimiter);
+    checkTable = {delimiter};
+  }
+  return "src__deid_check";
+}
 
 /** Load the dataset as the CLI does: every column as text, into src_<table>. */
 async function loadDataset(bytes: Uint8Array, name: string, table: string, delimiter: string): Promise<string> {
   const conn = await connection!;
   const sqlTable = `src_${table}`;
-  await conn.registerFile("export-input.csv", bytes);
+  // DuckDB-WASM takes ownership of the buffer it is given (transfers it), so it gets a copy
+  await conn.registerFile("export-input.csv", bytes.slice());
   try {
     await loadCsv(conn, "export-input.csv", sqlTable, {delimiter, allText: true, displayName: name});
   } finally {
@@ -110,8 +124,11 @@ const api = {
     });
   },
 
-  sha256(bytes: Uint8Array): Promise<string> {
-    return sha256Hex(bytes);
+  /** Keep the dataset's bytes here (the page transfers them) and return their SHA-256. */
+  async setDataset(bytes: Uint8Array, name: string, delimiter: string): Promise<string> {
+    dataset = {bytes, name, delimiter, sha256: await sha256Hex(bytes)};
+    checkTable = null;
+    return dataset.sha256;
   },
 
   async draftConfig(options: DraftConfigOptions): Promise<Outcome<{config: TransformConfig; text: string}>> {
@@ -160,15 +177,11 @@ const api = {
    * The least-loss levels meeting k and the suppression limit (the same search as `deid-workbench
    * search`, precision metric), for when the Explorer chose none.
    */
-  async findLevels(bytes: Uint8Array, name: string, delimiter: string, quasiIdentifiers: {name: string; hierarchy: string}[], k: number, suppressionLimit: number, refs: ReferenceTables): Promise<Outcome<Record<string, number> | null>> {
+  async findLevels(quasiIdentifiers: {name: string; hierarchy: string}[], k: number, suppressionLimit: number, refs: ReferenceTables): Promise<Outcome<Record<string, number> | null>> {
     return attempt(async () => {
       const conn = await connection!;
-      const sha = await sha256Hex(bytes);
-      if (loadedSha !== sha) {
-        await loadDataset(bytes, name, "search", delimiter);
-        loadedSha = sha;
-      }
-      const counts = await computeClassCounts(conn, {table: "src_search", quasiIdentifiers: quasiIdentifiers.map((q) => ({name: q.name, hierarchy: builtinHierarchy(q.hierarchy, refs)}))});
+      const table = await ensureCheckTable(currentDataset().delimiter);
+      const counts = await computeClassCounts(conn, {table, quasiIdentifiers: quasiIdentifiers.map((q) => ({name: q.name, hierarchy: builtinHierarchy(q.hierarchy, refs)}))});
       const result = await searchLattice(counts, {model: {k, suppressionLimit}, metric: "precision"});
       return result.optimum?.levels ?? null;
     });
@@ -178,22 +191,18 @@ const api = {
    * Whether the config's levels meet its privacy model on this dataset: the same evaluation `apply`
    * makes before it transforms (quasi-identifiers kept or generalized; sensitive fields released).
    */
-  async checkModel(bytes: Uint8Array, name: string, config: TransformConfig, refs: ReferenceTables): Promise<Outcome<{records: number; violatingRecords: number; suppressed: number; limit: number; anonymous: boolean | null} | null>> {
+  async checkModel(config: TransformConfig, refs: ReferenceTables): Promise<Outcome<{records: number; violatingRecords: number; suppressed: number; limit: number; anonymous: boolean | null} | null>> {
     return attempt(async () => {
       const conn = await connection!;
       const input = privacyModelTable(config);
-      const sha = await sha256Hex(bytes);
-      if (loadedSha !== sha) {
-        await loadDataset(bytes, name, "search", input.delimiter);
-        loadedSha = sha;
-      }
+      const table = await ensureCheckTable(input.delimiter);
       const qis = input.fields
         .filter((f) => f.role === "quasi-identifier" && (f.transform.action === "generalize" || f.transform.action === "keep"))
         .map((f) => ({name: f.name, hierarchy: f.transform.action === "generalize" ? hierarchyFromSpec(config, f.hierarchy!, refs) : builtinHierarchy("flat")}));
       if (qis.length === 0) return null;
       const sensitive = input.fields.filter((f) => f.role === "sensitive" && !["remove", "redact", "suppress"].includes(f.transform.action)).map((f) => f.name);
       const pm = config.privacyModel;
-      const freq = await prepareFrequencyTable(conn, {table: "src_search", quasiIdentifiers: qis, sensitive});
+      const freq = await prepareFrequencyTable(conn, {table, quasiIdentifiers: qis, sensitive});
       try {
         const levels = Object.fromEntries(qis.map((q) => [q.name, levelForField(config, input, input.fields.find((f) => f.name === q.name)!) ?? 0]));
         const ev = await evaluateTransformation(conn, freq, levels, {k: pm.k, lDiversity: pm.lDiversity, tCloseness: pm.tCloseness, suppressionLimit: pm.suppressionLimit});
@@ -210,21 +219,23 @@ const api = {
       const conn = await connection!;
       const {config} = request;
       const spec = config.inputs[0];
-      onStep("fingerprint input", `SHA-256 of ${request.name}`);
-      const sha256 = await sha256Hex(request.bytes);
+      const input = currentDataset();
+      const name = input.name;
+      onStep("fingerprint input", `SHA-256 of ${name}`);
+      const sha256 = await sha256Hex(input.bytes);
       if (spec.sha256 && spec.sha256 !== sha256) {
-        throw new Error(`config for a different dataset: ${request.name} has SHA-256 ${sha256}, but the config was made for ${spec.file} with SHA-256 ${spec.sha256}`);
+        throw new Error(`config for a different dataset: ${name} has SHA-256 ${sha256}, but the config was made for ${spec.file} with SHA-256 ${spec.sha256}`);
       }
       if (configNeedsKey(config) && !request.keys) throw new Error("this configuration pseudonymizes or shifts dates: a key is required");
       const keys = configNeedsKey(config) ? request.keys : undefined;
-      onStep("fingerprint input", `loading ${request.name}`);
-      const sqlTable = await loadDataset(request.bytes, request.name, spec.table, spec.delimiter);
+      onStep("fingerprint input", `loading ${name}`);
+      const sqlTable = await loadDataset(input.bytes, name, spec.table, spec.delimiter);
       // same reference tables as the CLI: only when an ICD-10 hierarchy needs them
       const refs = needsReferenceTables(config) ? request.refs : undefined;
       onStep("transform", "checking columns and values");
       try {
         const result = await applyAndExport(conn, config, {
-          inputs: [{table: spec.table, sqlTable, name: request.name, sha256}],
+          inputs: [{table: spec.table, sqlTable, name, sha256}],
           keys,
           refs,
           exportTime: request.exportTime,

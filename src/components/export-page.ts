@@ -78,7 +78,8 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
   const {client, dataset, refs} = options;
   const api = client.api;
   const actionsByRole = await api.actionsByRole();
-  const sha256 = await api.sha256(dataset.bytes);
+  // the worker keeps the bytes (transferred: a large file is not held twice)
+  const sha256 = await api.setDataset(Comlink.transfer(dataset.bytes, [dataset.bytes.buffer as ArrayBuffer]), dataset.name, dataset.delimiter);
 
   const root = document.createElement("div");
   root.className = "export-page";
@@ -207,7 +208,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     const note = $("#levels-note");
     note.hidden = false;
     note.textContent = `Searching the least-loss levels for k = ${choices.k} with at most ${+(choices.suppressionLimit! * 100).toFixed(2)} % of records suppressed…`;
-    const found = await api.findLevels(dataset.bytes, dataset.name, dataset.delimiter, qis, choices.k!, choices.suppressionLimit!, refs);
+    const found = await api.findLevels(qis, choices.k!, choices.suppressionLimit!, refs);
     if (found.ok && found.value) {
       choices.levels = found.value;
       levelsSource = "search";
@@ -336,7 +337,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     box.hidden = false;
     box.className = "export-note";
     box.textContent = "Checking the privacy model at these levels…";
-    const checked = await api.checkModel(dataset.bytes, dataset.name, config, refs);
+    const checked = await api.checkModel(config, refs);
     if (seq !== checkSeq) return;
     if (!checked.ok) {
       modelProblem = checked.error;
@@ -582,7 +583,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     const started = performance.now();
     try {
       const outcome = await api.exportPackage(
-        {bytes: dataset.bytes, name: dataset.name, config, keys: keys ?? undefined, refs, exportTime},
+        {config, keys: keys ?? undefined, refs, exportTime},
         Comlink.proxy((step: ExportStep, detail: string) => setStep(step, detail))
       );
       if (!outcome.ok) throw new Error(outcome.error);
