@@ -77,6 +77,13 @@ function download(name: string, bytes: Uint8Array | string, type: string): strin
 export async function createExportPage(options: ExportPageOptions): Promise<HTMLElement> {
   const {client, dataset, refs} = options;
   const api = client.api;
+  if (dataset.bytes.length === 0) {
+    const box = document.createElement("div");
+    box.className = "export-error";
+    box.setAttribute("role", "alert");
+    box.textContent = `The stored copy of ${dataset.name} is empty, so there is nothing to export. Load the file again on the Data page.`;
+    return box;
+  }
   const actionsByRole = await api.actionsByRole();
   // the worker keeps the bytes (transferred: a large file is not held twice)
   const sha256 = await api.setDataset(Comlink.transfer(dataset.bytes, [dataset.bytes.buffer as ArrayBuffer]), dataset.name, dataset.delimiter);

@@ -253,3 +253,56 @@ test("levels that break the privacy model are flagged before export, with the CL
   expect(watch.errors).toEqual([]);
   expect(watch.external).toEqual([]);
 });
+
+test("a dataset loaded on the Data page, its saved dictionary and the Explorer's levels are what gets exported", async ({page}) => {
+  const watch = watchRequests(page);
+  await page.goto("/");
+  await expect(page.locator("#dataset-name")).toHaveText("sample-patients.csv", {timeout: 90_000});
+  await page.locator("input[type=file]").setInputFiles("test/fixtures/small.csv");
+  await expect(page.locator("#dataset-name")).toHaveText("small.csv", {timeout: 60_000});
+  await page.evaluate(() => {
+    const dictionary = {
+      version: 1,
+      dataset: "small.csv",
+      fields: [
+        {name: "patient", role: "direct-identifier", type: "string", kind: "mrn"},
+        {name: "age", role: "quasi-identifier", type: "integer", kind: "age", hierarchy: "age:5"},
+        {name: "sex", role: "quasi-identifier", type: "string", kind: "sex", hierarchy: "flat"},
+        {name: "zip", role: "quasi-identifier", type: "string", kind: "zip", hierarchy: "zip"}
+      ]
+    };
+    localStorage.setItem("deid-workbench:dictionary:small.csv", JSON.stringify(dictionary));
+    localStorage.setItem("deid-workbench:chosen:small.csv", JSON.stringify({levels: {age: 2, sex: 1, zip: 3}, k: 3, suppressionLimit: 0, threshold: 0.5}));
+  });
+  await page.goto("/export");
+  await expect(page.locator("#export-dataset-name")).toHaveText("small.csv", {timeout: 90_000});
+  await expect(page.locator("#config-source")).toContainText("the data dictionary saved for this dataset");
+  await expect(page.locator("#config-source")).toContainText("the levels chosen on the Explorer page");
+  await expect(page.locator('tr[data-field="patient"] select[name=action]')).toHaveValue("pseudonymize");
+  await expect(page.locator('tr[data-field="age"] input[name=level]')).toHaveValue("2");
+  await expect(page.locator("input[name=k]")).toHaveValue("3");
+  // ages 34, 51, 67 in 10-year bands are three classes of one: k = 3 is not met and nothing may be suppressed
+  await expect(page.locator("#model-check")).toContainText("3 of 3 records violate the privacy model (k = 3), but the suppression limit allows 0");
+  await page.locator('tr[data-field="age"] input[name=level]').fill("4");
+  await page.locator('tr[data-field="age"] input[name=level]').blur();
+  await expect(page.locator("#model-check")).toContainText("every record meets the privacy model (k = 3)");
+  await page.locator("input[name=key-file]").setInputFiles(KEY);
+  const {files} = await exportAndDownload(page);
+  const csv = files.get("data.csv")!.toString("utf8").trim().split("\n");
+  expect(csv[0]).toBe("patient,age,sex,zip");
+  expect(csv.slice(1).map((line) => line.split(",").slice(1).join(","))).toEqual(["*,*,*", "*,*,*", "*,*,*"]);
+  for (const line of csv.slice(1)) expect(line).toMatch(/^pt_[a-z2-7]{16},/);
+  const dir = mkdtempSync(join(tmpdir(), "export-small-"));
+  try {
+    writeFileSync(join(dir, "config.json"), files.get("config.json")!);
+    const cliDir = join(dir, "pkg");
+    runCli(["apply", "--config", join(dir, "config.json"), "--input", "test/fixtures/small.csv", "--out", cliDir, "--key-file", KEY, "--time", TIME, "--quiet"]);
+    const cli = readTree(cliDir);
+    expect([...files.keys()].sort()).toEqual([...cli.keys()].sort());
+    for (const [name, bytes] of cli) expect(files.get(name)!.equals(bytes), `${name} is byte-identical`).toBe(true);
+  } finally {
+    rmSync(dir, {recursive: true, force: true});
+  }
+  expect(watch.errors).toEqual([]);
+  expect(watch.external).toEqual([]);
+});
