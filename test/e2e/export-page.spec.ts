@@ -104,6 +104,9 @@ test("export with the configuration drafted from the dictionary is byte-identica
   await expect(page.locator("#ready-error")).toContainText("give a key file or a passphrase");
   await expect(page.locator("button[name=export]")).toBeDisabled();
   await screenshot(page, "export-initial");
+  await page.setViewportSize({width: 800, height: 900});
+  await screenshot(page, "export-initial-800");
+  await page.setViewportSize({width: 1280, height: 900});
 
   await page.locator("input[name=key-file]").setInputFiles(KEY);
   await expect(page.locator("#fingerprint-pseudonym")).toHaveText(FINGERPRINT);
@@ -155,6 +158,33 @@ test("an imported config.json gives the CLI's package for that config, byte for 
   const cli = cliPackage(CONFIG, ["--key-file", KEY]);
   expectSamePackage(files, cli);
   expect(cliZip(cli).equals(zip)).toBe(true);
+  expect(watch.errors).toEqual([]);
+  expect(watch.external).toEqual([]);
+});
+
+test("a new key file is created in the browser, downloaded, and its fingerprint shown", async ({page}) => {
+  const watch = watchRequests(page);
+  await openExportPage(page);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.locator("button[name=new-key]").click()]);
+  expect(download.suggestedFilename()).toBe("deid-workbench.key");
+  const keyText = readFileSync(await download.path(), "utf8");
+  expect(JSON.parse(keyText)).toMatchObject({format: "deid-workbench-key", version: 1});
+  await expect(page.locator("#key-status")).toContainText("A new key file");
+  const shown = await page.locator("#fingerprint-pseudonym").textContent();
+  // the CLI's keygen format: `deid-workbench apply` accepts it and reports the same fingerprint on a mismatch
+  const dir = mkdtempSync(join(tmpdir(), "export-newkey-"));
+  try {
+    writeFileSync(join(dir, "new.key"), keyText);
+    let message = "";
+    try {
+      runCli(["apply", "--config", CONFIG, "--input", SAMPLE, "--out", join(dir, "pkg"), "--key-file", join(dir, "new.key"), "--quiet"]);
+    } catch (error: any) {
+      message = String(error.stderr);
+    }
+    expect(message).toContain(`wrong key: the pseudonym key fingerprint is ${shown}`);
+  } finally {
+    rmSync(dir, {recursive: true, force: true});
+  }
   expect(watch.errors).toEqual([]);
   expect(watch.external).toEqual([]);
 });
