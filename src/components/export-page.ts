@@ -589,8 +589,31 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     root.querySelectorAll<HTMLLIElement>("#export-steps li").forEach((li) => ((li.className = ""), (li.querySelector(".detail")!.textContent = "")));
     const started = performance.now();
     try {
+      // the audit trail records how a drafted configuration came about (field names and sources only, no values)
+      const applied: TransformConfig =
+        mode === "draft"
+          ? {
+              ...config,
+              history: [
+                ...(config.history ?? []),
+                {
+                  time: exportTime,
+                  step: "configuration",
+                  inputs: [{name: dataset.name, sha256}],
+                  // keys in sorted order, as in the package's canonical config.json: audit.jsonl writes
+                  // history events in object key order, and a rerun from config.json must give the same bytes
+                  details: {
+                    actionsChanged: Object.entries(choices.actions ?? {}).map(([name, action]) => `${name}=${action}`).sort(),
+                    dictionary: options.dictionaryIsProposal ? "proposed by the workbench (not saved after review)" : "saved in this browser",
+                    levels: {explorer: "chosen on the Explorer page", search: "least-loss search on the export page", defaults: "starting defaults", edited: "edited on the export page"}[levelsSource],
+                    via: "export page"
+                  }
+                }
+              ]
+            }
+          : config;
       const outcome = await api.exportPackage(
-        {config, keys: keys ?? undefined, refs, exportTime},
+        {config: applied, keys: keys ?? undefined, refs, exportTime},
         Comlink.proxy((step: ExportStep, detail: string) => setStep(step, detail))
       );
       if (!outcome.ok) throw new Error(outcome.error);

@@ -81,7 +81,7 @@ async function exportAndDownload(page: Page): Promise<{zip: Buffer; files: Map<s
 function expectSamePackage(browser: Map<string, Buffer>, cli: Map<string, Buffer>) {
   expect([...browser.keys()].sort()).toEqual([...cli.keys()].sort());
   expect([...browser.keys()].sort()).toEqual(["SHA256SUMS", "audit.jsonl", "config.json", "data.csv", "data.parquet", "report.html"]);
-  for (const [name, bytes] of cli) {
+  for (const [name, bytes] of [...cli].sort(([a], [b]) => (a === "SHA256SUMS" ? 1 : b === "SHA256SUMS" ? -1 : a < b ? -1 : 1))) {
     const mine = browser.get(name)!;
     if (!mine.equals(bytes)) {
       // show the first differing line of text files, to make a failure readable
@@ -130,6 +130,9 @@ test("export with the configuration drafted from the dictionary is byte-identica
   );
   expect(applied.levels).toEqual(search.levels);
   expect(applied.keys.fingerprints.pseudonym).toBe(FINGERPRINT);
+  const audit = files.get("audit.jsonl")!.toString("utf8").trim().split("\n").map((line) => JSON.parse(line));
+  expect(audit.map((e: any) => e.step)).toEqual(["configuration", "load", "transformation", "export"]);
+  expect(audit[0].details).toEqual({actionsChanged: [], dictionary: "proposed by the workbench (not saved after review)", levels: "least-loss search on the export page", via: "export page"});
   expect(applied.inputs[0].sha256).toBe(execFileSync("sha256sum", [SAMPLE], {encoding: "utf8"}).split(" ")[0]);
 
   const dir = mkdtempSync(join(tmpdir(), "export-config-"));
