@@ -246,6 +246,18 @@ test("a passphrase key (PBKDF2, salt recorded in config.json) gives the CLI's pa
   try {
     writeFileSync(join(dir, "config.json"), files.get("config.json")!);
     expectSamePackage(files, cliPackage(join(dir, "config.json"), ["--passphrase-env", "E2E_PASSPHRASE"], {E2E_PASSPHRASE: "correct horse battery staple"}));
+
+    // a later session: import that config.json, give the passphrase again (the recorded salt is reused) and get the same package
+    await openExportPage(page);
+    await page.locator("input[name=config-file]").setInputFiles(join(dir, "config.json"));
+    await expect(page.locator("input[name=key-source][value=passphrase]")).toBeChecked();
+    await expect(page.locator("#key-status")).toContainText(`expects the passphrase with pseudonym key fingerprint ${fingerprint}`);
+    await page.locator("input[name=passphrase]").fill("correct horse battery staple");
+    await page.locator("input[name=passphrase2]").fill("correct horse battery staple");
+    await page.locator("button[name=use-passphrase]").click();
+    await expect(page.locator("#key-status")).toContainText("matches the configuration", {timeout: 30_000});
+    const again = await exportAndDownload(page);
+    expectSamePackage(again.files, files);
   } finally {
     rmSync(dir, {recursive: true, force: true});
   }
