@@ -102,7 +102,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
   <div class="row">
     <label class="file-button">Import a config.json <input type="file" name="config-file" accept=".json,application/json"></label>
     <button type="button" name="use-draft" hidden>Back to the configuration from the dictionary</button>
-    <a id="download-config" class="button" download="config.json" hidden>Download config.json (for the CLI)</a>
+    <a id="download-config" class="button" href="#" hidden title="Bound to this file, the key and the export time below: deid-workbench apply with it, the same key and --time writes the same package">Download config.json (for the CLI)</a>
   </div>
   <div class="export-error" id="config-error" role="alert" hidden></div>
   <div class="export-note" id="levels-note" hidden></div>
@@ -330,6 +330,22 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     return problems;
   }
 
+  let keyForCli: Pick<RunKeys, "derivation" | "fingerprints"> | undefined;
+  // built when clicked: bound to this file, the key (once it is ready) and the export time, so the CLI
+  // given this config.json, the same key and the same --time writes the package this page would
+  downloadConfig.addEventListener("click", async (event) => {
+    event.preventDefault();
+    if (!config) return;
+    const exportTime = readExportTime();
+    if (!exportTime) return;
+    const text = await api.bindConfig(configForExport(config, exportTime), sha256, keyForCli);
+    const a = document.createElement("a");
+    a.href = download("config.json", text, "application/json");
+    a.download = "config.json";
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  });
+
   let modelProblem: string | null = null;
   let checkSeq = 0;
   /** Evaluate the privacy model at the configured levels, as the export will, and say what it means. */
@@ -383,9 +399,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     show(readyError, problems.length ? problems.join("\n") : null);
     // a missing key is a step still to do, not an error
     readyError.className = !keys && problems.length === 1 && problems[0].includes("give a key file or a passphrase") ? "todo" : "export-error";
-    const text = await api.bindConfig(config, sha256, keys && problems.length === 0 ? {derivation: keys.derivation, fingerprints: keys.fingerprints} : undefined);
-    if (downloadConfig.href) URL.revokeObjectURL(downloadConfig.href);
-    downloadConfig.href = download("config.json", text, "application/json");
+    keyForCli = keys && problems.length === 0 ? {derivation: keys.derivation, fingerprints: keys.fingerprints} : undefined;
   }
 
   /** A shown package no longer matches what would be exported now. */
@@ -570,14 +584,48 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     });
   }
 
-  exportButton.addEventListener("click", async () => {
-    if (!config || busy) return;
+  /**
+   * The config as it will be applied. A drafted one gets an audit event saying how it came about
+   * (field names and sources only, no values), stamped with the export time.
+   */
+  function configForExport(config: TransformConfig, exportTime: string): TransformConfig {
+    if (mode !== "draft") return config;
+    return {
+      ...config,
+      history: [
+        ...(config.history ?? []),
+        {
+          time: exportTime,
+          step: "configuration",
+          inputs: [{name: dataset.name, sha256}],
+          // keys in sorted order, as in the package's canonical config.json: audit.jsonl writes
+          // history events in object key order, and a rerun from config.json must give the same bytes
+          details: {
+            actionsChanged: Object.entries(choices.actions ?? {}).map(([name, action]) => `${name}=${action}`).sort(),
+            dictionary: options.dictionaryIsProposal ? "proposed by the workbench (not saved after review)" : "saved in this browser",
+            levels: {explorer: "chosen on the Explorer page", search: "least-loss search on the export page", defaults: "starting defaults", edited: "edited on the export page"}[levelsSource],
+            via: "export page"
+          }
+        }
+      ]
+    };
+  }
+
+  /** The export time field's value, else now; null (with the error shown) when it is malformed. */
+  function readExportTime(): string | null {
     const timeField = root.querySelector<HTMLInputElement>("input[name=export-time]")!;
     const exportTime = timeField.value.trim() || nowUtc();
     if (!ISO_TIME.test(exportTime)) {
       show(exportError, `The export time must be ISO 8601 UTC to the second, like ${nowUtc()}; got ${JSON.stringify(exportTime)}.`);
-      return;
+      return null;
     }
+    return exportTime;
+  }
+
+  exportButton.addEventListener("click", async () => {
+    if (!config || busy) return;
+    const exportTime = readExportTime();
+    if (!exportTime) return;
     busy = true;
     exportButton.disabled = true;
     show(exportError, null);
@@ -589,29 +637,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     root.querySelectorAll<HTMLLIElement>("#export-steps li").forEach((li) => ((li.className = ""), (li.querySelector(".detail")!.textContent = "")));
     const started = performance.now();
     try {
-      // the audit trail records how a drafted configuration came about (field names and sources only, no values)
-      const applied: TransformConfig =
-        mode === "draft"
-          ? {
-              ...config,
-              history: [
-                ...(config.history ?? []),
-                {
-                  time: exportTime,
-                  step: "configuration",
-                  inputs: [{name: dataset.name, sha256}],
-                  // keys in sorted order, as in the package's canonical config.json: audit.jsonl writes
-                  // history events in object key order, and a rerun from config.json must give the same bytes
-                  details: {
-                    actionsChanged: Object.entries(choices.actions ?? {}).map(([name, action]) => `${name}=${action}`).sort(),
-                    dictionary: options.dictionaryIsProposal ? "proposed by the workbench (not saved after review)" : "saved in this browser",
-                    levels: {explorer: "chosen on the Explorer page", search: "least-loss search on the export page", defaults: "starting defaults", edited: "edited on the export page"}[levelsSource],
-                    via: "export page"
-                  }
-                }
-              ]
-            }
-          : config;
+      const applied = configForExport(config, exportTime);
       const outcome = await api.exportPackage(
         {config: applied, keys: keys ?? undefined, refs, exportTime},
         Comlink.proxy((step: ExportStep, detail: string) => setStep(step, detail))

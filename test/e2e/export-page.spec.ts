@@ -110,7 +110,12 @@ test("export with the configuration drafted from the dictionary is byte-identica
 
   await page.locator("input[name=key-file]").setInputFiles(KEY);
   await expect(page.locator("#fingerprint-pseudonym")).toHaveText(FINGERPRINT);
+  // the config offered for the CLI before exporting, bound to this file, key and export time
+  await page.locator("input[name=export-time]").fill(TIME);
+  const [configDownload] = await Promise.all([page.waitForEvent("download"), page.locator("#download-config").click()]);
+  const preExportConfig = readFileSync(await configDownload.path());
   const {zip, files} = await exportAndDownload(page);
+  expect(preExportConfig.equals(files.get("config.json")!), "the pre-export config.json is the one the package records").toBe(true);
   await expect(page.locator("#export-progress")).toHaveJSProperty("value", 5);
   await expect(page.locator("#export-steps li.done")).toHaveCount(5);
   await expect(page.locator("#open-report")).toHaveAttribute("href", /^blob:/);
