@@ -188,6 +188,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
   };
   let referenceDate = todayUtc();
   let levelsSource: "explorer" | "search" | "defaults" | "edited" = chosen?.levels ? "explorer" : "defaults";
+  let searchedFor = {k: choices.k!, suppressionLimit: choices.suppressionLimit!};
   let mode: "draft" | "imported" = "draft";
   let importedName = "";
   let config: TransformConfig | null = null;
@@ -216,6 +217,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     note.hidden = false;
     note.textContent = `Searching the least-loss levels for k = ${choices.k} with at most ${+(choices.suppressionLimit! * 100).toFixed(2)} % of records suppressed…`;
     const found = await api.findLevels(qis, choices.k!, choices.suppressionLimit!, refs);
+    searchedFor = {k: choices.k!, suppressionLimit: choices.suppressionLimit!};
     if (found.ok && found.value) {
       choices.levels = found.value;
       levelsSource = "search";
@@ -232,7 +234,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
       : "the data dictionary saved for this dataset";
     const levels = {
       explorer: "the levels chosen on the Explorer page",
-      search: `the least-loss levels meeting k = ${choices.k} with at most ${+(choices.suppressionLimit! * 100).toFixed(2)} % suppressed records (no levels were chosen on the Explorer page)`,
+      search: `the least-loss levels meeting k = ${searchedFor.k} with at most ${+(searchedFor.suppressionLimit * 100).toFixed(2)} % suppressed records (${chosen?.levels ? "searched here" : "no levels were chosen on the Explorer page"})`,
       defaults: "starting levels (no levels were chosen on the Explorer page and the search found none meeting the model: raise the levels or the suppression limit)",
       edited: "levels edited here"
     }[levelsSource];
@@ -477,6 +479,8 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
       default:
         return;
     }
+    // levels the page found itself follow the model; the Explorer's or hand-edited ones stay
+    if ((target.name === "k" || target.name === "suppression") && (levelsSource === "search" || levelsSource === "defaults")) await findLevels();
     await refresh();
   });
   $("button[name=find-levels]").addEventListener("click", async () => {

@@ -300,9 +300,10 @@ test("levels that break the privacy model are flagged before export, with the CL
   } finally {
     rmSync(dir, {recursive: true, force: true});
   }
-  // the search puts it right again, here with a tighter k
+  // the search puts it right again, here with a tighter k (edited levels are not replaced until asked)
   await page.locator("input[name=k]").fill("10");
   await page.locator("input[name=k]").blur();
+  await expect(page.locator("#model-check")).toContainText("violate the privacy model (k = 10), but");
   await page.locator("button[name=find-levels]").click();
   await expect(page.locator("#config-source")).toContainText("least-loss levels meeting k = 10");
   await expect(page.locator("#model-check")).toContainText("(k = 10); they will be suppressed");
