@@ -210,9 +210,14 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
       .filter((f) => f.role === "quasi-identifier" && f.hierarchy && (choices.actions?.[f.name] ?? "generalize") === "generalize")
       .map((f) => ({name: f.name, hierarchy: f.hierarchy!}));
 
+  let searchProblem = "";
   async function findLevels(): Promise<void> {
     const qis = qisForSearch();
-    if (qis.length === 0 || qis.some((q) => /\.csv$/i.test(q.hierarchy))) return;
+    if (qis.length === 0) return;
+    if (qis.some((q) => /\.csv$/i.test(q.hierarchy))) {
+      searchProblem = "the search here handles built-in hierarchies only; choose the levels on the Explorer page or edit them below";
+      return;
+    }
     const note = $("#levels-note");
     note.hidden = false;
     note.textContent = `Searching the least-loss levels for k = ${choices.k} with at most ${+(choices.suppressionLimit! * 100).toFixed(2)} % of records suppressed…`;
@@ -221,9 +226,13 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     if (found.ok && found.value) {
       choices.levels = found.value;
       levelsSource = "search";
+      searchProblem = "";
     } else {
       choices.levels = undefined;
       levelsSource = "defaults";
+      searchProblem = found.ok
+        ? `no levels meet k = ${choices.k} with at most ${+(choices.suppressionLimit! * 100).toFixed(2)} % suppressed records, not even the top ones: lower k or raise the suppression limit`
+        : `the search failed: ${found.error}`;
     }
   }
 
@@ -235,7 +244,7 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
     const levels = {
       explorer: "the levels chosen on the Explorer page",
       search: `the least-loss levels meeting k = ${searchedFor.k} with at most ${+(searchedFor.suppressionLimit * 100).toFixed(2)} % suppressed records (${chosen?.levels ? "searched here" : "no levels were chosen on the Explorer page"})`,
-      defaults: "starting levels (no levels were chosen on the Explorer page and the search found none meeting the model: raise the levels or the suppression limit)",
+      defaults: `starting levels (no levels were chosen on the Explorer page${searchProblem ? `; ${escapeHtml(searchProblem)}` : ""})`,
       edited: "levels edited here"
     }[levelsSource];
     return `Drafted from ${dict} and ${levels}. Change actions, levels and the privacy model below, or import a config.json.`;
