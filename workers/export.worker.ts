@@ -159,8 +159,11 @@ const api = {
       if (!keys) problems.push("this configuration pseudonymizes or shifts dates: give a key file or a passphrase first");
       else {
         const derivation = config.keys?.derivation;
-        if (derivation && derivation.source !== keys.derivation.source) {
+        const k = keys.derivation;
+        if (derivation && derivation.source !== k.source) {
           problems.push(`this configuration was made with a ${derivation.source === "key-file" ? "key file" : "passphrase"}; give ${derivation.source === "key-file" ? "that key file" : "that passphrase"}`);
+        } else if (derivation?.source === "passphrase" && k.source === "passphrase" && (derivation.salt !== k.salt || derivation.iterations !== k.iterations)) {
+          problems.push("this configuration derives its key from the passphrase with its own recorded salt: enter the passphrase again");
         } else {
           try {
             checkKeyFingerprints(keys, config.keys?.fingerprints);

@@ -465,22 +465,28 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
   model.addEventListener("submit", (e) => e.preventDefault());
   model.addEventListener("change", async (event) => {
     const target = event.target as HTMLInputElement;
-    const number = Number(target.value);
+    const number = target.value.trim() === "" ? NaN : Number(target.value);
+    const invalid = (message: string) => show(configError, `${message}; the configuration still uses the previous value.`);
     switch (target.name) {
       case "k":
-        if (Number.isInteger(number) && number >= 1) choices.k = number;
+        if (!(Number.isInteger(number) && number >= 1)) return invalid(`k must be a whole number of at least 1, got "${target.value}"`);
+        choices.k = number;
         break;
       case "suppression":
-        if (number >= 0 && number <= 100) choices.suppressionLimit = number / 100;
+        if (!(number >= 0 && number <= 100)) return invalid(`the suppression limit must be a percentage from 0 to 100, got "${target.value}"`);
+        choices.suppressionLimit = number / 100;
         break;
       case "threshold":
-        if (number > 0 && number <= 1) choices.riskThreshold = number;
+        if (!(number > 0 && number <= 1)) return invalid(`the risk threshold must be a probability above 0 and at most 1 (0.2 = classes smaller than 5), got "${target.value}"`);
+        choices.riskThreshold = number;
         break;
       case "reference-date":
-        if (/^\d{4}-\d{2}-\d{2}$/.test(target.value)) referenceDate = target.value;
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(target.value)) return invalid("the reference date must be a full date");
+        referenceDate = target.value;
         break;
       case "max-days":
-        if (Number.isInteger(number) && number >= 1) choices.maxShiftDays = number;
+        if (!(Number.isInteger(number) && number >= 1 && number <= 36500)) return invalid(`the largest date shift must be a whole number of days from 1 to 36,500, got "${target.value}"`);
+        choices.maxShiftDays = number;
         break;
       case "keep-time":
         choices.keepTimeOfDay = target.checked;

@@ -201,6 +201,9 @@ test("a wrong key, a malformed config and a config for another dataset are shown
   const watch = watchRequests(page);
   await openExportPage(page);
   await page.locator("input[name=config-file]").setInputFiles(CONFIG);
+  await page.locator("input[name=key-file]").setInputFiles(CONFIG);
+  await expect(page.locator("#key-error")).toContainText("sample-config.json: not a deid-workbench key file");
+  await expect(page.locator("input[name=k]")).toBeDisabled(); // an imported config is applied as it is
   await page.locator("input[name=key-file]").setInputFiles(OTHER_KEY);
   await expect(page.locator("#key-status")).toContainText("does not match the configuration");
   await expect(page.locator("#ready-error")).toContainText("wrong key: the pseudonym key fingerprint is a5798a8fb02f24d7ff42d15602aa397d but the config expects b4262795d3ecbc6e717bc82432c16707");
@@ -301,6 +304,9 @@ test("levels that break the privacy model are flagged before export, with the CL
     rmSync(dir, {recursive: true, force: true});
   }
   // the search puts it right again, here with a tighter k (edited levels are not replaced until asked)
+  await page.locator("input[name=k]").fill("0");
+  await page.locator("input[name=k]").blur();
+  await expect(page.locator("#config-error")).toContainText('k must be a whole number of at least 1, got "0"');
   await page.locator("input[name=k]").fill("10");
   await page.locator("input[name=k]").blur();
   await expect(page.locator("#model-check")).toContainText("violate the privacy model (k = 10), but");
