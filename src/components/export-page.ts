@@ -247,7 +247,10 @@ export async function createExportPage(options: ExportPageOptions): Promise<HTML
       defaults: `starting levels (no levels were chosen on the Explorer page${searchProblem ? `; ${escapeHtml(searchProblem)}` : ""})`,
       edited: "levels edited here"
     }[levelsSource];
-    return `Drafted from ${dict} and ${levels}. Change actions, levels and the privacy model below, or import a config.json.`;
+    const warning = options.dictionaryIsProposal
+      ? `<span class="export-warning" id="proposal-warning">The roles below were guessed from column names and values and nobody has reviewed them yet; the audit trail will say so. Review them before certifying.</span> `
+      : "";
+    return `${warning}Drafted from ${dict} and ${levels}. Change actions, levels and the privacy model below, or import a config.json.`;
   }
 
   function renderFields() {

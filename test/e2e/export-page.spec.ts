@@ -99,6 +99,7 @@ test("export with the configuration drafted from the dictionary is byte-identica
   await openExportPage(page);
   // no levels chosen on the Explorer in a fresh browser: the page uses the search's optimum for k=5, 5% suppression
   await expect(page.locator("#config-source")).toContainText("least-loss levels");
+  await expect(page.locator("#proposal-warning")).toContainText("nobody has reviewed them yet");
   await expect(page.locator('tr[data-field="patient_name"] select[name=action]')).toHaveValue("remove");
   await expect(page.locator('tr[data-field="mrn"] select[name=action]')).toHaveValue("pseudonymize");
   await expect(page.locator("#ready-error")).toContainText("give a key file or a passphrase");
@@ -341,6 +342,7 @@ test("a dataset loaded on the Data page, its saved dictionary and the Explorer's
   await page.goto("/export");
   await expect(page.locator("#export-dataset-name")).toHaveText("small.csv", {timeout: 90_000});
   await expect(page.locator("#config-source")).toContainText("the data dictionary saved for this dataset");
+  await expect(page.locator("#proposal-warning")).toHaveCount(0);
   await expect(page.locator("#config-source")).toContainText("the levels chosen on the Explorer page");
   await expect(page.locator('tr[data-field="patient"] select[name=action]')).toHaveValue("pseudonymize");
   await expect(page.locator('tr[data-field="age"] input[name=level]')).toHaveValue("2");
