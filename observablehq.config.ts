@@ -12,6 +12,7 @@ export default {
   duckdb: {extensions: {json: null, parquet: null}},
   pages: [
     {name: "Data", path: "/"},
-    {name: "Explorer", path: "/explorer"}
+    {name: "Explorer", path: "/explorer"},
+    {name: "Export", path: "/export"}
   ]
 };

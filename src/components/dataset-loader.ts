@@ -76,7 +76,8 @@ export async function createDatasetLoader({db, ingest, sampleUrl, table = "datas
       if (prepared.error || !prepared.bytes) throw new Error(prepared.error?.message ?? `${name}: could not be read`);
       setProgress(`loading ${name} into DuckDB…`);
       const registered = `upload-${++version}.csv`;
-      await db.registerFile(registered, prepared.bytes);
+      // DuckDB-WASM takes (transfers) the buffer it is given; the stored copy must keep the bytes
+      await db.registerFile(registered, remember ? prepared.bytes.slice() : prepared.bytes);
       try {
         const {rows, columns} = await loadCsv(db, registered, table, {delimiter: prepared.delimiter, displayName: name});
         (form as any).value = {table, name, rows, columns, delimiter: prepared.delimiter, encoding: prepared.encoding, version} satisfies LoadedDataset;

@@ -1,0 +1,33 @@
+import * as Comlink from "comlink";
+import type {ExportWorkerApi} from "../../workers/export.worker.js";
+
+export interface ExportClient {
+  api: Comlink.Remote<ExportWorkerApi>;
+  terminate(): void;
+}
+
+/**
+ * Start the export worker (bundled from workers/ by scripts/build-workers.ts) with its own DuckDB-WASM,
+ * self-hosted like the page's (Framework copies these files from node_modules into dist/_node).
+ */
+export async function createExportClient(): Promise<ExportClient> {
+  const worker = new Worker(import.meta.resolve("../generated/export.worker.js"), {type: "module"});
+  const api = Comlink.wrap<ExportWorkerApi>(worker);
+  const started = await api.init({
+    mvp: {
+      mainModule: import.meta.resolve("@duckdb/duckdb-wasm/dist/duckdb-mvp.wasm"),
+      mainWorker: import.meta.resolve("@duckdb/duckdb-wasm/dist/duckdb-browser-mvp.worker.js")
+    },
+    eh: {
+      mainModule: import.meta.resolve("@duckdb/duckdb-wasm/dist/duckdb-eh.wasm"),
+      mainWorker: import.meta.resolve("@duckdb/duckdb-wasm/dist/duckdb-browser-eh.worker.js")
+    }
+  });
+  if (!started.ok) {
+    worker.terminate();
+    throw new Error(`the export engine could not start: ${started.error}`);
+  }
+  return {api, terminate: () => worker.terminate()};
+}
+
+export {Comlink};
