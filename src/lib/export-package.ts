@@ -192,8 +192,16 @@ export function formatAudit(input: ExportPackageInput, configHash: string, finge
 
 function orderEvent(seq: number, e: AuditEvent): Record<string, unknown> {
   const out: Record<string, unknown> = {seq, time: e.time, step: e.step};
-  for (const key of ["toolVersion", "configHash", "inputs", "outputs", "details"] as const) if (e[key] !== undefined) out[key] = e[key];
+  // Nested keys sorted: history events come back from a config.json whose keys were sorted, and a
+  // rerun from that config must write the same audit.jsonl.
+  for (const key of ["toolVersion", "configHash", "inputs", "outputs", "details"] as const) if (e[key] !== undefined) out[key] = sortNestedKeys(e[key]);
   return out;
+}
+
+function sortNestedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortNestedKeys);
+  if (value && typeof value === "object") return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortNestedKeys((value as Record<string, unknown>)[k])]));
+  return value;
 }
 
 // ---------------------------------------------------------------------------------------------
