@@ -9,5 +9,9 @@ export default {
   toc: false,
   footer: "deid-workbench: offline de-identification workbench. Nothing leaves this machine.",
   duckdb: {extensions: {json: null, parquet: null}},
-  pages: [{name: "Data", path: "/"}]
+  pages: [
+    {name: "Data", path: "/"},
+    {name: "Dictionary", path: "/dictionary"},
+    {name: "Risk", path: "/risk"}
+  ]
 };
