@@ -256,3 +256,21 @@ export function smallestClassesTable(conn: SqlConnection, model: RiskModel, eval
   });
   return root;
 }
+
+/** Which dataset and dictionary the figures are about, with a link to review the dictionary. */
+export function datasetLine(session: {name: string; rows: number; dictionaryIsProposal: boolean}): HTMLElement {
+  const div = document.createElement("div");
+  div.className = "dataset-line";
+  div.innerHTML = `Dataset: <strong id="dataset-name">${escapeHtml(session.name)}</strong> · <span id="dataset-rows">${integer(session.rows)}</span> rows · data dictionary: ${
+    session.dictionaryIsProposal ? `<a href="./dictionary">the proposal, not reviewed yet</a>` : `<a href="./dictionary">saved</a>`
+  }`;
+  return div;
+}
+
+export function uniqueRecordsHeadline(summary: RiskSummary): HTMLElement {
+  const h = document.createElement("h3");
+  h.id = "risk-unique-records";
+  h.dataset.value = String(summary.uniqueRecords);
+  h.textContent = `${integer(summary.uniqueRecords)} record${summary.uniqueRecords === 1 ? " is" : "s are"} unique on all quasi-identifiers`;
+  return h;
+}
