@@ -53,10 +53,11 @@ export function prosecutorRiskChart(histogram: ClassSizeHistogram, {width = 640,
     y: {label: "↑ Records", grid: true},
     color: {domain: ["above threshold", "at or below"], range: ["#ff725c", "#4269d0"], legend: true},
     marks: [
-      Plot.rectY(data, {
+      Plot.rect(data, {
         x1: (d) => Math.max(0, d.risk - 0.006),
         x2: (d) => Math.min(1, d.risk + 0.006),
-        y: "records",
+        y1: 0,
+        y2: "records",
         fill: (d) => (d.risk > threshold ? "above threshold" : "at or below"),
         title: (d) => `risk ${(100 * d.risk).toFixed(1)}% (classes of ${d.size}): ${d.records} records`
       }),
