@@ -49,13 +49,14 @@ export function prosecutorRiskChart(histogram: ClassSizeHistogram, {width = 640,
     width,
     height: 240,
     marginLeft: 50,
-    x: {domain: [0, 1], label: "Prosecutor risk of a record (1 / class size) →", percent: true},
+    x: {domain: [0, 1], label: "Prosecutor risk of a record (1 / class size) →", tickFormat: ".0%"},
     y: {label: "↑ Records", grid: true},
     color: {domain: ["above threshold", "at or below"], range: ["#ff725c", "#4269d0"], legend: true},
     marks: [
       Plot.rect(data, {
-        x1: (d) => Math.max(0, d.risk - 0.006),
-        x2: (d) => Math.min(1, d.risk + 0.006),
+        // Each bar ends at its risk value, so a bar at 100% stays whole inside the frame.
+        x1: (d) => Math.max(0, d.risk - 0.01),
+        x2: (d) => d.risk,
         y1: 0,
         y2: "records",
         fill: (d) => (d.risk > threshold ? "above threshold" : "at or below"),
@@ -101,7 +102,8 @@ export function uniquenessDriversChart(drivers: UniquenessDrivers, {width = 640}
     padding: 0.05,
     x: {domain: names, label: null, tickRotate: -35},
     y: {domain: names, label: null},
-    color: {type: "sqrt", scheme: "oranges", label: "Unique records", legend: true},
+    // Every cell prints its count, so no colour ramp legend (which would also need a canvas).
+    color: {type: "sqrt", scheme: "oranges"},
     marks: [
       Plot.cell(cells, {x: "a", y: "b", fill: "uniqueRecords", title: (d) => (d.a === d.b ? `${d.a} alone` : `${d.a} + ${d.b}`) + `: ${d.uniqueRecords} unique records`}),
       Plot.text(cells, {x: "a", y: "b", text: (d) => String(d.uniqueRecords), fill: (d) => (d.uniqueRecords > 0.6 * Math.max(1, ...cells.map((c) => c.uniqueRecords)) ? "white" : "black"), fontSize: 11})
