@@ -27,6 +27,7 @@ export function dictionaryEditor(options: DictionaryEditorOptions): HTMLElement 
   const id = `dictionary-editor-${++editorCounter}`;
   let dictionary = options.dictionary;
   let savedJson = options.isProposal ? null : JSON.stringify(options.dictionary);
+  const proposalJson = JSON.stringify(options.dictionary);
   const root = document.createElement("div") as unknown as HTMLElement & {value: DataDictionary};
   root.className = "dictionary-editor";
   root.innerHTML = `
@@ -95,15 +96,15 @@ export function dictionaryEditor(options: DictionaryEditorOptions): HTMLElement 
     general.innerHTML = problems.general.map((p) => `<li>${escapeHtml(p)}</li>`).join("");
     const count = problems.general.length + [...problems.byField.values()].reduce((a, l) => a + l.length, 0);
     root.dataset.problems = String(count);
-    const dirty = JSON.stringify(dictionary) !== savedJson;
+    const dirty = JSON.stringify(dictionary) !== (savedJson ?? proposalJson);
     (root.querySelector("button[name=save]") as HTMLButtonElement).disabled = count > 0;
     status.className = `dictionary-status ${count ? "bad" : dirty ? "dirty" : "ok"}`;
     status.textContent = count
       ? `${count} problem${count === 1 ? "" : "s"} to fix before saving`
-      : savedJson === null
-        ? "Proposal (not saved yet): review the roles, then save"
-        : dirty
-          ? "Unsaved changes"
+      : dirty
+        ? "Unsaved changes"
+        : savedJson === null
+          ? "Proposal (not saved yet): review the roles, then save"
           : "Saved in this browser";
   };
 

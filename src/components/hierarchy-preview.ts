@@ -43,7 +43,7 @@ export async function hierarchyPreviews(conn: SqlConnection, table: string, dict
         <tbody>${rows
           .map((r) =>
             r.labels
-              ? `<tr>${r.labels.map((l) => `<td>${show(l)}</td>`).join("")}</tr>`
+              ? `<tr>${r.labels.map((l, i) => `<td>${show(i === 0 ? r.value : l)}</td>`).join("")}</tr>`
               : `<tr class="uncovered"><td>${show(r.value)}</td><td colspan="${names.length - 1}" class="preview-error">${escapeHtml(r.error ?? "not covered")}</td></tr>`
           )
           .join("")}</tbody>
