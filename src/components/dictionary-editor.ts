@@ -98,7 +98,7 @@ export function dictionaryEditor(options: DictionaryEditorOptions): HTMLElement 
     root.dataset.problems = String(count);
     const dirty = JSON.stringify(dictionary) !== (savedJson ?? proposalJson);
     (root.querySelector("button[name=save]") as HTMLButtonElement).disabled = count > 0;
-    status.className = `dictionary-status ${count ? "bad" : dirty ? "dirty" : "ok"}`;
+    status.className = `dictionary-status ${count ? "bad" : dirty || savedJson === null ? "dirty" : "ok"}`;
     status.textContent = count
       ? `${count} problem${count === 1 ? "" : "s"} to fix before saving`
       : dirty

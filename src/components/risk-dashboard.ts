@@ -54,7 +54,7 @@ export function initialRiskSettings(model: Pick<RiskModel, "quasiIdentifiers">, 
 }
 
 /** Labelled, keyboard-usable inputs for levels, k, suppression limit, threshold and sampling fraction. */
-export function riskSettingsForm(model: Pick<RiskModel, "quasiIdentifiers">, initial: RiskSettings): HTMLFormElement & {value: RiskSettings} {
+export function riskSettingsForm(model: Pick<RiskModel, "quasiIdentifiers">, initial: RiskSettings, {fromExplorer = false}: {fromExplorer?: boolean} = {}): HTMLFormElement & {value: RiskSettings} {
   const form = document.createElement("form") as HTMLFormElement & {value: RiskSettings};
   form.className = "risk-settings";
   form.addEventListener("submit", (e) => e.preventDefault());
@@ -66,7 +66,8 @@ export function riskSettingsForm(model: Pick<RiskModel, "quasiIdentifiers">, ini
     })
     .join("");
   form.innerHTML = `
-    <fieldset class="risk-levels"><legend>Generalization level per quasi-identifier</legend>${levelInputs}</fieldset>
+    <fieldset class="risk-levels"><legend>Generalization level per quasi-identifier</legend>${levelInputs}
+      <p class="risk-levels-source">${fromExplorer ? "Levels of the configuration chosen on the Explorer." : "No configuration chosen on the Explorer yet: every quasi-identifier starts at level 0 (original values)."}</p></fieldset>
     <fieldset class="risk-model"><legend>Privacy model and risk threshold</legend>
       <label>k (smallest class allowed) <input name="k" type="number" min="1" step="1" value="${initial.k}" required></label>
       <label>Suppression limit (% of records) <input name="suppression" type="number" min="0" max="100" step="0.5" value="${+(initial.suppressionLimit * 100).toFixed(6)}"></label>
@@ -273,4 +274,13 @@ export function uniqueRecordsHeadline(summary: RiskSummary): HTMLElement {
   h.dataset.value = String(summary.uniqueRecords);
   h.textContent = `${integer(summary.uniqueRecords)} record${summary.uniqueRecords === 1 ? " is" : "s are"} unique on all quasi-identifiers`;
   return h;
+}
+
+/** Why the dashboard cannot be computed, with the way out. */
+export function riskProblem(error: unknown): HTMLElement {
+  const div = document.createElement("div");
+  div.className = "risk-problem";
+  div.setAttribute("role", "alert");
+  div.innerHTML = `<p><strong>The risk cannot be computed with the current data dictionary.</strong></p><p>${escapeHtml(error instanceof Error ? error.message : String(error))}</p><p><a href="./dictionary">Review the data dictionary</a> (roles and hierarchies), then come back.</p>`;
+  return div;
 }

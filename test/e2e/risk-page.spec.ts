@@ -142,3 +142,34 @@ test("the smallest classes match the CLI and show their records on demand", asyn
   expect(watch.errors).toEqual([]);
   expect(watch.external).toEqual([]);
 });
+
+test("a dictionary the risk cannot use says why and links back to the Dictionary page", async ({page}) => {
+  const watch = watchRequests(page);
+  const dictionary = await proposedDictionary();
+  const broken = {...dictionary, fields: dictionary.fields.map((f) => (f.name === "race" ? {...f, role: "quasi-identifier" as const, hierarchy: "race-hierarchy.csv"} : f))};
+  await seedWorkspace(page, broken, null);
+  await page.goto("/risk");
+  const problem = page.locator(".risk-problem");
+  await expect(problem).toContainText('quasi-identifier "race": hierarchy file race-hierarchy.csv has not been imported in this browser', {timeout: 90_000});
+  await expect(problem.getByRole("link", {name: "Review the data dictionary"})).toHaveAttribute("href", "./dictionary");
+  await expect(page.locator(".risk-results")).toBeHidden();
+  await expect(page.locator(".observablehq--error")).toHaveCount(0);
+  await screenshot(page, "risk-unusable-dictionary");
+  expect(watch.errors).toEqual([]);
+  expect(watch.external).toEqual([]);
+});
+
+test("without a chosen configuration every quasi-identifier starts at level 0", async ({page}) => {
+  const watch = watchRequests(page);
+  const dictionary = await proposedDictionary();
+  const qis = dictionary.fields.filter((f) => f.role === "quasi-identifier").map((f) => f.name);
+  await seedWorkspace(page, dictionary, null);
+  await page.goto("/risk");
+  await expect(page.locator("#risk-figures")).toBeVisible({timeout: 90_000});
+  for (const q of qis) await expect(page.locator(`select[data-qi="${q}"]`)).toHaveValue("0");
+  await expect(page.locator(".risk-levels-source")).toContainText("No configuration chosen on the Explorer yet");
+  const cli = cliRisk(dictionary, {levels: Object.fromEntries(qis.map((q) => [q, 0])), k: 5, suppression: 0, threshold: 0.2});
+  await expectFigures(page, cli);
+  expect(watch.errors).toEqual([]);
+  expect(watch.external).toEqual([]);
+});
