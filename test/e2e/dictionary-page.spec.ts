@@ -45,9 +45,14 @@ test("the proposal is shown per column; edits validate inline; save, reload and 
   await expect(page.locator('.hierarchy-preview[data-field="age"] thead th')).toHaveCount(5);
   await expect(page.locator('.hierarchy-preview[data-field="age"] tbody')).toContainText("90+");
   await screenshot(page, "dictionary-proposal");
+  // Reload at 800 px: Framework's sidebar state is set for the width a page opens at.
   await page.setViewportSize({width: 800, height: 900});
+  await page.reload();
+  await expect(page.locator(".hierarchy-preview >> nth=0")).toBeVisible({timeout: 90_000});
   await screenshot(page, "dictionary-proposal-800");
   await page.setViewportSize({width: 1280, height: 900});
+  await page.reload();
+  await expect(page.locator(".hierarchy-preview >> nth=0")).toBeVisible({timeout: 90_000});
 
   // A quasi-identifier without hierarchy and a negative weight: problems inline, Save disabled.
   const ageRow = page.locator('tr[data-field="age"]');

@@ -90,9 +90,14 @@ test("risk figures equal the CLI's for the chosen levels, and follow the thresho
   await expectFigures(page, cli);
   await expect(page.locator(".risk-settings select[name=level]")).toHaveCount(qis.length);
   await screenshot(page, "risk-chosen");
+  // Reload at 800 px: Framework's sidebar state is set for the width a page opens at.
   await page.setViewportSize({width: 800, height: 900});
+  await page.reload();
+  await expect(page.locator("#risk-figures")).toBeVisible({timeout: 90_000});
   await screenshot(page, "risk-chosen-800");
   await page.setViewportSize({width: 1280, height: 900});
+  await page.reload();
+  await expect(page.locator("#risk-figures")).toBeVisible({timeout: 90_000});
 
   // Threshold 5%: only the records-at-risk figure changes.
   await page.getByLabel("Risk threshold (%)").fill("5");
