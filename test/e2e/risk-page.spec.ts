@@ -64,6 +64,14 @@ async function expectFigures(page: Page, cli: any) {
   close(await value(page, "#risk-marketer"), cli.marketerRisk, "marketer risk");
   close(await value(page, "#risk-unique-records"), cli.uniqueRecords, "unique records");
   await expect(page.locator("#risk-figures")).toHaveAttribute("data-anonymous", String(cli.anonymous));
+  // The "what makes people unique" charts carry the CLI's driver counts in their tooltips.
+  const titles = async () => (await page.locator(".card svg title").allTextContents()).join("\n");
+  await expect.poll(titles).toContain(`${cli.drivers.withoutEach[0].quasiIdentifier}: unique without it ${cli.drivers.withoutEach[0].uniqueRecordsWithout}, adds ${cli.drivers.withoutEach[0].uniqueRecordsAdded}`);
+  const all = await titles();
+  for (const d of cli.drivers.withoutEach) expect(all).toContain(`${d.quasiIdentifier}: unique without it ${d.uniqueRecordsWithout}, adds ${d.uniqueRecordsAdded}`);
+  for (const p of cli.drivers.pairs) expect(all).toContain(`${p.quasiIdentifiers[0]} + ${p.quasiIdentifiers[1]}: ${p.uniqueRecords} unique records`);
+  for (const q of cli.drivers.single) expect(all).toContain(`${q.quasiIdentifiers[0]} alone: ${q.uniqueRecords} unique records`);
+  for (const h of cli.classSizeHistogram.filter((h: {size: number}) => h.size <= 20)) expect(all).toContain(`size ${h.size}: ${h.classes} classes, ${h.size * h.classes} records`);
   for (const a of cli.sensitive) {
     const row = page.locator(`tr[data-attribute="${a.attribute}"]`);
     await expect(row.locator('[data-field="distinct-l"]')).toHaveAttribute("data-value", String(a.distinctL));
