@@ -284,3 +284,35 @@ export function riskProblem(error: unknown): HTMLElement {
   div.innerHTML = `<p><strong>The risk cannot be computed with the current data dictionary.</strong></p><p>${escapeHtml(error instanceof Error ? error.message : String(error))}</p><p><a href="./dictionary">Review the data dictionary</a> (roles and hierarchies), then come back.</p>`;
   return div;
 }
+
+/** The `deid-workbench risk --config` file that reproduces the dashboard's figures (input resolved next to it). */
+export function riskCliConfig(datasetName: string, dictionary: DataDictionary, settings: RiskSettings): object {
+  return {input: datasetName, dictionary, levels: settings.levels, k: settings.k, suppression: settings.suppressionLimit, threshold: settings.threshold};
+}
+
+export function riskCliCommand(settings: RiskSettings, configFile = "risk-config.json"): string {
+  return `node bin/deid-workbench.js risk --config ${configFile} --json --classes 25${settings.samplingFraction === null ? "" : ` --sampling-fraction ${settings.samplingFraction}`}`;
+}
+
+/** A collapsible block with the CLI command and config that print the same figures, and a download of the config. */
+export function cliReproduction(datasetName: string, dictionary: DataDictionary, settings: RiskSettings): HTMLElement {
+  const details = document.createElement("details");
+  details.className = "cli-reproduction";
+  const config = JSON.stringify(riskCliConfig(datasetName, dictionary, settings), null, 2) + "\n";
+  details.innerHTML = `<summary>Reproduce these figures with the command line</summary>
+    <p>Save the configuration next to <code>${escapeHtml(datasetName)}</code> and run:</p>
+    <pre id="risk-cli-command">${escapeHtml(riskCliCommand(settings))}</pre>
+    <button type="button" name="download-config">Download risk-config.json</button>
+    <pre id="risk-cli-config">${escapeHtml(config)}</pre>`;
+  details.querySelector("button")!.addEventListener("click", () => {
+    const url = URL.createObjectURL(new Blob([config], {type: "application/json"}));
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = "risk-config.json";
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  });
+  return details;
+}

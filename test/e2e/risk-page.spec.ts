@@ -123,6 +123,17 @@ test("risk figures equal the CLI's for the chosen levels, and follow the thresho
   cli = cliRisk(dictionary, {...settings, threshold: 0.05, k: 5, levels: {...levels, [first]: coarser}, samplingFraction: 0.05});
   await expect(page.locator("#risk-journalist-max")).toHaveAttribute("data-value", String(cli.journalist.maxRisk));
   await expectFigures(page, cli);
+
+  // The page's own "reproduce with the CLI" config and command print the same figures.
+  await page.getByText("Reproduce these figures with the command line").click();
+  const config = JSON.parse((await page.locator("#risk-cli-config").textContent())!);
+  const command = (await page.locator("#risk-cli-command").textContent())!.split(" ");
+  expect(command.slice(0, 4)).toEqual(["node", "bin/deid-workbench.js", "risk", "--config"]);
+  const dir = mkdtempSync(join(tmpdir(), "risk-e2e-page-"));
+  writeFileSync(join(dir, "risk-config.json"), JSON.stringify({...config, input: resolve(SAMPLE)}));
+  const fromPage = JSON.parse(execFileSync("node", [...command.slice(1, 4), join(dir, "risk-config.json"), ...command.slice(5)], {encoding: "utf8", maxBuffer: 64 << 20}));
+  await expectFigures(page, fromPage);
+  close(await value(page, "#risk-journalist-max"), fromPage.journalist.maxRisk, "journalist max risk (page config)");
   expect(watch.errors).toEqual([]);
   expect(watch.external).toEqual([]);
 });
