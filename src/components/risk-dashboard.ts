@@ -163,6 +163,10 @@ export function riskFigures(summary: RiskSummary): HTMLElement {
   root.className = "risk-figures";
   root.id = "risk-figures";
   root.dataset.anonymous = String(summary.anonymous);
+  // The settings these figures are for, so a reader (or a test) can tell fresh figures from stale ones.
+  root.dataset.levels = JSON.stringify(summary.levels);
+  root.dataset.k = String(summary.k);
+  root.dataset.threshold = String(summary.threshold);
   const s = summary;
   const status =
     s.anonymous === null

@@ -56,6 +56,11 @@ const value = async (page: Page, selector: string) => Number(await page.locator(
 const close = (actual: number, expected: number, what: string) => expect(Math.abs(actual - expected), `${what}: page ${actual}, CLI ${expected}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
 
 async function expectFigures(page: Page, cli: any) {
+  // Wait for the figures of exactly these settings (an earlier setting may still be on screen).
+  const figures = page.locator("#risk-figures");
+  await expect.poll(async () => JSON.parse((await figures.getAttribute("data-levels")) ?? "null")).toEqual(cli.levels);
+  await expect(figures).toHaveAttribute("data-k", String(cli.k));
+  await expect(figures).toHaveAttribute("data-threshold", String(cli.threshold));
   await expect(page.locator("#risk-k")).toHaveAttribute("data-value", String(cli.minClassSize));
   await expect(page.locator("#risk-suppressed")).toHaveAttribute("data-value", String(cli.suppressed));
   await expect(page.locator("#risk-classes")).toHaveAttribute("data-value", String(cli.classes));
@@ -192,7 +197,21 @@ test("without a chosen configuration every quasi-identifier starts at level 0", 
   await expect(page.locator("#risk-figures")).toBeVisible({timeout: 90_000});
   for (const q of qis) await expect(page.locator(`select[data-qi="${q}"]`)).toHaveValue("0");
   await expect(page.locator(".risk-levels-source")).toContainText("No configuration chosen on the Explorer yet");
-  const cli = cliRisk(dictionary, {levels: Object.fromEntries(qis.map((q) => [q, 0])), k: 5, suppression: 0, threshold: 0.2});
+  const zero = Object.fromEntries(qis.map((q) => [q, 0]));
+  await expectFigures(page, cliRisk(dictionary, {levels: zero, k: 5, suppression: 0, threshold: 0.2}));
+  // Keyboard only: Tab to the zip level, two steps down, Tab to k and type 2.
+  await page.locator('select[data-qi="zip"]').focus();
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  await expect(page.locator('select[data-qi="zip"]')).toHaveValue("2");
+  const cli = cliRisk(dictionary, {levels: {...zero, zip: 2, birth_date: 3}, k: 2, suppression: 0, threshold: 0.2});
+  await page.locator('select[data-qi="birth_date"]').focus();
+  for (let i = 0; i < 3; ++i) await page.keyboard.press("ArrowDown");
+  await page.getByLabel("k (smallest class allowed)").focus();
+  await page.keyboard.press("ControlOrMeta+a");
+  await page.keyboard.type("2");
+  await expect(page.locator("#risk-classes")).toHaveAttribute("data-value", String(cli.classes));
+  await expect(page.locator("#risk-figures")).toHaveAttribute("data-anonymous", String(cli.anonymous));
   await expectFigures(page, cli);
   expect(watch.errors).toEqual([]);
   expect(watch.external).toEqual([]);
