@@ -153,8 +153,20 @@ export function progressNotice(label: string): HTMLElement {
   return div;
 }
 
+const DEFINITIONS: Record<string, string> = {
+  "risk-k": "The smallest equivalence class over the records that remain: the k the data achieves.",
+  "risk-suppressed": "Records in classes that violate k, removed because they fit the suppression limit (ARX convention: otherwise nothing is suppressed).",
+  "risk-max-prosecutor": "1 / smallest class size: the chance an attacker who knows a person is in the data picks the right record.",
+  "risk-records-at-risk": "Share of remaining records whose prosecutor risk (1 / class size) is strictly above the threshold.",
+  "risk-marketer": "Classes / records: the expected share of records an attacker re-identifies by linking every record.",
+  "risk-classes": "Groups of records with identical generalized quasi-identifiers.",
+  "risk-journalist-max": "1 / smallest population class size (estimated as class size / sampling fraction).",
+  "risk-population-uniques": "Zayatz (1991) estimate of the population uniques, from the sample's class sizes.",
+  "risk-avg-prosecutor": "Mean of 1 / class size over the remaining records."
+};
+
 function card(id: string, title: string, value: number, text: string, note = "", tone = ""): string {
-  return `<div class="card risk-card ${tone}"><h2>${title}</h2><span class="big" id="${id}" data-value="${value}">${text}</span>${note ? `<div class="risk-card-note">${note}</div>` : ""}</div>`;
+  return `<div class="card risk-card ${tone}" title="${escapeHtml(DEFINITIONS[id] ?? "")}"><h2>${title}</h2><span class="big" id="${id}" data-value="${value}">${text}</span>${note ? `<div class="risk-card-note">${note}</div>` : ""}</div>`;
 }
 
 /** The headline figures; every number carries its exact value in data-value (tests compare them to the CLI). */
@@ -214,7 +226,14 @@ export function sensitiveTable(summary: RiskSummary): HTMLElement {
       (a) => `<tr data-attribute="${escapeHtml(a.attribute)}"><th scope="row"><code>${escapeHtml(a.attribute)}</code></th>${cell("domain", a.domainSize, integer(a.domainSize))}${cell("distinct-l", a.distinctL, integer(a.distinctL))}${cell("entropy-l", a.entropyL, a.entropyL.toFixed(3))}${cell("recursive-c", a.recursiveC, a.recursiveC === null ? `∞ <small>(a class has &lt; ${a.recursiveL} values)</small>` : a.recursiveC.toFixed(3))}${cell("t-equal", a.tClosenessEqual, a.tClosenessEqual.toFixed(4))}${cell("t-ordered", a.tClosenessOrdered, a.tClosenessOrdered === null ? "n/a" : a.tClosenessOrdered.toFixed(4))}</tr>`
     )
     .join("")}</tbody>`;
-  return table;
+  const single = summary.sensitive.filter((a) => a.distinctL <= 1).map((a) => a.attribute);
+  if (single.length === 0) return table;
+  const root = document.createElement("div");
+  const note = document.createElement("p");
+  note.className = "sensitive-warning";
+  note.textContent = `Attribute disclosure: in some class every record has the same ${single.join(", ")} value, so anyone known to be in that class is known to have it (distinct l = 1). Generalize further or require l-diversity.`;
+  root.append(table, note);
+  return root;
 }
 
 const showValue = (v: SqlValue) => (v === null ? `<span class="missing">(missing)</span>` : escapeHtml(String(v)));
@@ -228,7 +247,9 @@ export function smallestClassesTable(conn: SqlConnection, model: RiskModel, eval
   root.className = "smallest-classes";
   const names = model.quasiIdentifiers.map((q) => q.name);
   const rows = evaluation.smallest;
-  root.innerHTML = `<div class="smallest-scroll"><table class="classes-table">
+  const below = rows.filter((c) => c.violates).length;
+  root.innerHTML = `<p class="classes-caption">The ${integer(rows.length)} smallest equivalence classes, smallest first (${integer(evaluation.summary.classes)} classes remain after suppression${below ? `; ${integer(below)} of those listed are below k${evaluation.summary.suppressed ? " and suppressed" : ""}` : ""}).</p>
+  <div class="smallest-scroll"><table class="classes-table">
     <thead><tr><th class="num">Size</th><th class="num">Risk</th>${names.map((n) => `<th>${escapeHtml(n)}</th>`).join("")}<th>Status</th><th><span class="sr-only">Records</span></th></tr></thead>
     <tbody>${rows
       .map(
