@@ -131,7 +131,8 @@ export async function evaluateRisk(conn: SqlConnection, model: RiskModel, settin
     population: settings.samplingFraction === null ? undefined : {samplingFraction: settings.samplingFraction}
   };
   const summary = await computeRiskSummary(conn, {...options, prepared: model.freq});
-  const evaluation = await evaluateTransformation(conn, model.freq, settings.levels, options);
+  // The class list needs sizes and the suppression decision only (k alone decides it here), not the t-closeness distances.
+  const evaluation = await evaluateTransformation(conn, model.freq, settings.levels, {...options, orderedDistance: false});
   try {
     const smallest = await listEquivalenceClasses(conn, evaluation, {limit: classes});
     return {settings, summary, smallest};
