@@ -69,6 +69,13 @@ export function prosecutorRiskChart(histogram: ClassSizeHistogram, {width = 640,
   });
 }
 
+/** A count short enough for a heatmap cell: 950, 9,500 -> "9.5k", 99,804 -> "100k", 1,234,567 -> "1.2M" (tooltips keep the exact value). */
+export function compactCount(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1e6) return `${n < 1e4 ? (n / 1e3).toFixed(1).replace(/\.0$/, "") : Math.round(n / 1e3)}k`;
+  return `${n < 1e7 ? (n / 1e6).toFixed(1).replace(/\.0$/, "") : Math.round(n / 1e6)}M`;
+}
+
 export interface DriverCell {
   a: string;
   b: string;
@@ -106,7 +113,7 @@ export function uniquenessDriversChart(drivers: UniquenessDrivers, {width = 640}
     color: {type: "sqrt", scheme: "oranges"},
     marks: [
       Plot.cell(cells, {x: "a", y: "b", fill: "uniqueRecords", title: (d) => (d.a === d.b ? `${d.a} alone` : `${d.a} + ${d.b}`) + `: ${d.uniqueRecords} unique records`}),
-      Plot.text(cells, {x: "a", y: "b", text: (d) => String(d.uniqueRecords), fill: (d) => (d.uniqueRecords > 0.6 * Math.max(1, ...cells.map((c) => c.uniqueRecords)) ? "white" : "black"), fontSize: 11})
+      Plot.text(cells, {x: "a", y: "b", text: (d) => compactCount(d.uniqueRecords), fill: (d) => (d.uniqueRecords > 0.6 * Math.max(1, ...cells.map((c) => c.uniqueRecords)) ? "white" : "black"), fontSize: 11})
     ]
   });
 }

@@ -1,6 +1,6 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {classSizeBuckets, classSizeChart, driverMatrix, prosecutorRiskChart, prosecutorRiskDistribution, uniquenessAddedChart, uniquenessDriversChart} from "../../src/components/risk-charts.js";
+import {compactCount, classSizeBuckets, classSizeChart, driverMatrix, prosecutorRiskChart, prosecutorRiskDistribution, uniquenessAddedChart, uniquenessDriversChart} from "../../src/components/risk-charts.js";
 import type {UniquenessDrivers} from "../../src/lib/risk.js";
 
 // Plot renders into whatever `window.document` is: give it jsdom's (a dependency of Observable Framework;
@@ -105,4 +105,8 @@ test("the uniqueness charts label every cell and bar with its count", () => {
   const titles = [...added.querySelectorAll("rect title")].map((t) => t.textContent);
   assert.deepEqual(titles, ["zip: unique without it 3, adds 4", "age: unique without it 5, adds 2", "sex: unique without it 6, adds 1"]);
   assert.equal(normalize(added), normalize(uniquenessAddedChart(drivers, {width: 640})));
+});
+
+test("compactCount keeps heatmap labels short", () => {
+  assert.deepEqual([0, 999, 1000, 1050, 9500, 9999, 10_000, 99_804, 999_499, 1_234_567, 12_345_678].map(compactCount), ["0", "999", "1k", "1.1k", "9.5k", "10k", "10k", "100k", "999k", "1.2M", "12M"]);
 });
