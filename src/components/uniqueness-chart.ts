@@ -12,7 +12,7 @@ export function uniquenessChart(profile: TableProfile, {width = 640, document}: 
     width,
     height: 24 * data.length + 50,
     marginLeft: 150,
-    x: {domain: [0, 1], percent: true, label: "Distinct values as % of rows →", grid: true},
+    x: {domain: [0, 1], tickFormat: "%", label: "Distinct values as share of rows →", grid: true},
     y: {label: null, domain: data.map((d) => d.column)},
     color: {domain: ["distinct", "missing"], range: ["#4269d0", "#ff725c"], legend: true},
     marks: [
