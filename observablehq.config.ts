@@ -12,12 +12,9 @@ export default {
   duckdb: {extensions: {json: null, parquet: null}},
   pages: [
     {name: "Data", path: "/"},
-  pages: [
-    {name: "Data", path: "/"},
     {name: "Dictionary", path: "/dictionary"},
     {name: "Risk", path: "/risk"},
     {name: "Explorer", path: "/explorer"},
     {name: "Export", path: "/export"}
-  ]
   ]
 };
