@@ -1,14 +1,17 @@
 import {parseFlags, UsageError} from "../args.js";
-import {runApply} from "../apply-package.js";
+import {renameSync, writeFileSync} from "node:fs";
+import {resolveExportTime, runApply} from "../apply-package.js";
+import {zipPackage} from "../../src/lib/export-package.js";
 import type {Command} from "./command.js";
 
-const FLAGS = ["config", "input", "out", "key-file", "passphrase-env", "time"];
+const FLAGS = ["config", "input", "out", "key-file", "passphrase-env", "time", "zip"];
 const SWITCHES = ["force", "quiet"];
 
 export const applyCommand: Command = {
   summary: "Apply a transformation config and write the export package (config, CSV, Parquet, report, audit)",
   usage: `Usage: deid-workbench apply --config CONFIG.json --input FILE [FILE...] --out DIR
-                           [--key-file KEY | --passphrase-env VAR] [--time ISO] [--force] [--quiet]
+                           [--key-file KEY | --passphrase-env VAR] [--time ISO] [--zip FILE]
+                           [--force] [--quiet]
 
 Checks every input against the config (SHA-256 fingerprint, columns, values), applies the
 transformations (remove, redact, mask, keyed pseudonyms, per-patient date shift, generalization,
@@ -28,6 +31,7 @@ identical to the browser's export).
                         when the config's keys were derived from a passphrase
   --time ISO            the export time written to audit.jsonl and report.html, e.g.
                         2026-01-31T12:00:00Z (default: $SOURCE_DATE_EPOCH if set, else now)
+  --zip FILE            also write the package as one zip (byte-identical to the browser's download)
   --force               replace DIR if it exists (still atomically)
   --quiet               no progress on stderr`,
   run: async (argv: string[]) => {
@@ -40,16 +44,25 @@ identical to the browser's export).
   const time = flags.string("time");
   if (time !== undefined && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(time)) throw new UsageError(`--time must be ISO 8601 UTC like 2026-01-31T12:00:00Z, got ${JSON.stringify(time)}`);
   const quiet = flags.boolean("quiet");
+  const zipPath = flags.string("zip");
+  if (zipPath === "true") throw new UsageError("--zip needs a file name");
+  const exportTime = resolveExportTime(time);
   const {files, config} = await runApply({
     configPath: flags.require("config"),
     inputPaths: inputs,
     outDir: flags.require("out"),
     keyFile: flags.string("key-file"),
     passphrase: passphraseVar ? process.env[passphraseVar] : undefined,
-    exportTime: time,
+    exportTime,
     force: flags.boolean("force"),
     onProgress: quiet ? undefined : (step) => process.stderr.write(`apply: ${step}\n`)
   });
+  if (zipPath) {
+    const partial = `${zipPath}.partial`;
+    writeFileSync(partial, zipPackage(files, exportTime));
+    renameSync(partial, zipPath);
+    if (!quiet) process.stderr.write(`apply: wrote ${zipPath}\n`);
+  }
   if (!quiet) process.stderr.write(`apply: wrote ${files.size} files to ${flags.require("out")} (tables: ${config.inputs.map((i) => i.table).join(", ")})\n`);
   return 0;
   }

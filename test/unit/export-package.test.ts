@@ -349,3 +349,19 @@ test("the generated sample table (data/sample-patients.csv): no direct identifie
     conn.close();
   }
 });
+
+test("apply --zip writes the package's files as one zip, the same bytes as zipPackage of the folder", async () => {
+  const {unzipSync} = await import("fflate");
+  const {zipPackage} = await import("../../src/lib/export-package.js");
+  const out = join(work, "zipped");
+  const zip = join(work, "package.zip");
+  const r = cli(["apply", "--config", configPath, "--input", ...inputs, "--out", out, "--key-file", keyFile, "--time", "2026-01-31T12:00:00Z", "--zip", zip, "--quiet"]);
+  assert.equal(r.status, 0, r.stderr);
+  const folder = readPackage(out);
+  const entries = unzipSync(new Uint8Array(readFileSync(zip)));
+  assert.deepEqual(Object.keys(entries).sort(), [...folder.keys()].sort());
+  for (const [name, bytes] of folder) assert.ok(Buffer.from(entries[name]).equals(bytes), name);
+  const expected = zipPackage(new Map([...folder].map(([n, b]) => [n, new Uint8Array(b)])), "2026-01-31T12:00:00Z");
+  assert.ok(Buffer.from(readFileSync(zip)).equals(Buffer.from(expected)));
+  assert.equal(cli(["apply", "--config", configPath, "--input", ...inputs, "--out", join(work, "zipped2"), "--key-file", keyFile, "--zip"]).status, 2);
+});
