@@ -9,20 +9,11 @@ import {resolveHierarchy} from "../loaders/hierarchy-files.js";
 import {computeClassCounts, computeClassCountsFromRows, type ClassCounts, type ClassCountsOptions} from "../src/lib/class-counts.js";
 import {loadCsv} from "../src/lib/ingest.js";
 import type {SqlConnection} from "../src/lib/sql.js";
-import {generatedTable} from "./generated-tables.js";
+import {generatedQuasiIdentifiers, generatedTable} from "./generated-tables.js";
 
 type Conn = SqlConnection & {close(): void; registerFile?(name: string, bytes: Uint8Array): void};
 
-const SPEC: [string, string][] = [
-  ["birth_date", "date"],
-  ["sex", "flat"],
-  ["race", "flat"],
-  ["ethnicity", "flat"],
-  ["zip", "zip"],
-  ["admission_date", "date"],
-  ["age", "age:5"],
-  ["diagnosis_code", "icd10"]
-];
+const SPEC = generatedQuasiIdentifiers;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

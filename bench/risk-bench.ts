@@ -8,18 +8,9 @@ import {dropFrequencyTable, prepareFrequencyTable} from "../src/lib/equivalence-
 import {loadCsv} from "../src/lib/ingest.js";
 import {computeRiskSummary, type RiskOptions} from "../src/lib/risk.js";
 import type {SqlConnection} from "../src/lib/sql.js";
-import {generatedTable} from "./generated-tables.js";
+import {generatedQuasiIdentifiers, generatedTable} from "./generated-tables.js";
 
-const QIS: [string, string][] = [
-  ["birth_date", "date"],
-  ["sex", "flat"],
-  ["race", "flat"],
-  ["ethnicity", "flat"],
-  ["zip", "zip"],
-  ["admission_date", "date"],
-  ["age", "age:5"],
-  ["diagnosis_code", "icd10"]
-];
+const QIS = generatedQuasiIdentifiers;
 // Fine levels leave ~880k classes (nearly every record unique: the hard case for SQL); coarse levels a
 // typical release candidate (birth decade, ZIP3, admission year, 20-year age bands, ICD-10 chapter).
 const CONFIGS: Record<string, Record<string, number>> = {

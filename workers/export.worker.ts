@@ -1,6 +1,5 @@
 import * as Comlink from "comlink";
-import * as duckdb from "@duckdb/duckdb-wasm";
-import {arrowToRows} from "../src/lib/arrow-rows.js";
+import {createBrowserDuckDB, type BrowserDuckDB} from "../src/components/duckdb-client.js";
 import {computeClassCounts} from "../src/lib/class-counts.js";
 import {ACTIONS_BY_ROLE, draftTransformConfig, type DraftConfigOptions} from "../src/lib/export-config.js";
 import {applyAndExport, zipPackage} from "../src/lib/export-package.js";
@@ -8,7 +7,6 @@ import {builtinHierarchy, type ReferenceTables} from "../src/lib/hierarchies.js"
 import {loadCsv} from "../src/lib/ingest.js";
 import {checkKeyFingerprints, sha256Hex, type RunKeys} from "../src/lib/keys.js";
 import {searchLattice} from "../src/lib/lattice-search.js";
-import type {SqlConnection, SqlRow} from "../src/lib/sql.js";
 import {dropEvaluation, dropFrequencyTable, evaluateTransformation, prepareFrequencyTable} from "../src/lib/equivalence-classes.js";
 import {canonicalJson, configNeedsKey, hierarchyFromSpec, levelForField, parseTransformConfig, privacyModelTable, type TransformConfig} from "../src/lib/transform-config.js";
 
@@ -31,10 +29,8 @@ const attempt = async <T>(f: () => T | Promise<T>): Promise<Outcome<T>> => {
   }
 };
 
-export interface DuckDBBundleUrls {
-  mvp: {mainModule: string; mainWorker: string};
-  eh: {mainModule: string; mainWorker: string};
-}
+/** The self-hosted DuckDB-WASM file URLs, resolved by the page (see duckdbBundles). */
+export type DuckDBBundleUrls = import("@duckdb/duckdb-wasm").DuckDBBundles;
 
 export interface ExportRequest {
   config: TransformConfig;
@@ -55,28 +51,7 @@ export interface ExportResult {
 /** Steps shown on the page, in order: fingerprint input, transform, measure, report, zip. */
 export type ExportStep = "fingerprint input" | "transform" | "measure" | "report" | "zip";
 
-let connection: Promise<SqlConnection & {registerFile(name: string, bytes: Uint8Array): Promise<void>; dropFile(name: string): Promise<void>}> | null = null;
-
-async function openDuckDB(bundles: DuckDBBundleUrls) {
-  const bundle = await duckdb.selectBundle(bundles);
-  const worker = new Worker(bundle.mainWorker!, {type: "module"});
-  const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
-  await db.instantiate(bundle.mainModule, bundle.pthreadWorker);
-  const conn = await db.connect();
-  let queue: Promise<unknown> = Promise.resolve();
-  const enqueue = <T>(task: () => Promise<T>): Promise<T> => {
-    const next = queue.then(task, task);
-    queue = next.catch(() => {});
-    return next;
-  };
-  return {
-    engine: "duckdb-wasm",
-    query: (sql: string): Promise<SqlRow[]> => enqueue(async () => arrowToRows((await conn.query(sql)) as any)),
-    exec: (sql: string): Promise<void> => enqueue(async () => void (await conn.query(sql))),
-    registerFile: (name: string, bytes: Uint8Array) => db.registerFileBuffer(name, bytes),
-    dropFile: async (name: string) => void (await db.dropFile(name))
-  };
-}
+let connection: Promise<BrowserDuckDB> | null = null;
 
 /** The dataset, sent once by the page (transferred, not copied); its all-text table for checks is cached per delimiter. */
 let dataset: {bytes: Uint8Array; name: string; delimiter: string; sha256: string} | null = null;
@@ -118,7 +93,7 @@ function needsReferenceTables(config: TransformConfig): boolean {
 const api = {
   async init(bundles: DuckDBBundleUrls): Promise<Outcome<true>> {
     return attempt(async () => {
-      connection ??= openDuckDB(bundles);
+      connection ??= createBrowserDuckDB(bundles);
       await connection;
       return true as const;
     });

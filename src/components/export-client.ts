@@ -1,5 +1,6 @@
 import * as Comlink from "comlink";
 import type {ExportWorkerApi} from "../../workers/export.worker.js";
+import {duckdbBundles} from "./duckdb-client.js";
 
 export interface ExportClient {
   api: Comlink.Remote<ExportWorkerApi>;
@@ -13,16 +14,7 @@ export interface ExportClient {
 export async function createExportClient(): Promise<ExportClient> {
   const worker = new Worker(import.meta.resolve("../generated/export.worker.js"), {type: "module"});
   const api = Comlink.wrap<ExportWorkerApi>(worker);
-  const started = await api.init({
-    mvp: {
-      mainModule: import.meta.resolve("@duckdb/duckdb-wasm/dist/duckdb-mvp.wasm"),
-      mainWorker: import.meta.resolve("@duckdb/duckdb-wasm/dist/duckdb-browser-mvp.worker.js")
-    },
-    eh: {
-      mainModule: import.meta.resolve("@duckdb/duckdb-wasm/dist/duckdb-eh.wasm"),
-      mainWorker: import.meta.resolve("@duckdb/duckdb-wasm/dist/duckdb-browser-eh.worker.js")
-    }
-  });
+  const started = await api.init(duckdbBundles());
   if (!started.ok) {
     worker.terminate();
     throw new Error(`the export engine could not start: ${started.error}`);

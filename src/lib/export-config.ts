@@ -18,6 +18,7 @@ import {parseCsvText} from "./reference-tables.js";
 import {DEFAULT_MAX_SHIFT_DAYS} from "./date-shift.js";
 import {unionZip3Lists} from "./zip3.js";
 import {
+  ACTIONS_BY_ROLE,
   CONFIG_FORMAT,
   CONFIG_VERSION,
   TOOL_VERSION,
@@ -77,15 +78,7 @@ const PHI_BY_KIND: Partial<Record<string, SafeHarborCategory>> = {
   "birth-date": "dates"
 };
 
-/** Actions a role allows, as transform-config.ts checks them (kept in the same order). */
-export const ACTIONS_BY_ROLE: Record<FieldRole, TransformAction[]> = {
-  "direct-identifier": ["remove", "redact", "mask", "pseudonymize", "suppress"],
-  "quasi-identifier": ["keep", "generalize", "date-shift", "remove", "redact", "mask", "suppress", "pseudonymize"],
-  sensitive: ["keep", "generalize", "remove", "redact", "suppress", "date-shift"],
-  feature: ["keep", "generalize", "date-shift", "remove", "redact", "mask", "suppress", "pseudonymize"],
-  target: ["keep", "generalize", "date-shift", "remove", "redact", "suppress"],
-  ignore: ["remove", "redact", "suppress"]
-};
+export {ACTIONS_BY_ROLE};
 
 /** A table name the config schema accepts, from a file name: "sample-patients.csv" -> "sample-patients". */
 export function tableNameFor(file: string): string {

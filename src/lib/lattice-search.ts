@@ -5,6 +5,7 @@
  */
 import {bottomClasses, canRollUp, createRollUpScratch, rollUpClasses, type ClassCounts, type NodeClasses, type SensitiveJoint} from "./class-counts.js";
 import {Lattice} from "./lattice.js";
+import type {RiskSummary} from "./risk.js";
 import {MODEL_EPSILON, type LDiversityModel, type TClosenessModel} from "./privacy-models.js";
 import {metricLowerBound, metricValue, prepareUtilityTables, type UtilityMetric, type UtilityTables} from "./utility.js";
 
@@ -19,26 +20,11 @@ export interface SearchPrivacyModel {
   suppressionLimit?: number;
 }
 
-/** The risk figures of a node, with the keys and meaning of `risk --json` (RiskSummary). */
-export interface NodeMeasures {
-  records: number;
-  suppressed: number;
-  classes: number;
-  minClassSize: number;
-  avgClassSize: number;
-  maxClassSize: number;
-  maxProsecutorRisk: number;
-  avgProsecutorRisk: number;
-  threshold: number;
-  recordsAtRisk: number;
-  uniqueRecords: number;
-  marketerRisk: number;
-  levels: Record<string, number>;
-  anonymous: boolean | null;
-  k: number | null;
-  suppressionLimit: number;
-  violatingRecords: number;
-}
+/** The risk figures of a node: the same keys, types and meaning as `risk --json` (RiskSummary). */
+export type NodeMeasures = Pick<
+  RiskSummary,
+  "records" | "suppressed" | "classes" | "minClassSize" | "avgClassSize" | "maxClassSize" | "maxProsecutorRisk" | "avgProsecutorRisk" | "threshold" | "recordsAtRisk" | "uniqueRecords" | "marketerRisk" | "levels" | "anonymous" | "k" | "suppressionLimit" | "violatingRecords"
+>;
 
 export interface NodeResult {
   levels: Record<string, number>;

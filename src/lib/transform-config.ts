@@ -157,7 +157,8 @@ export function validateTransformConfig(doc: unknown, fileName = "config.json"):
   return config;
 }
 
-const ALLOWED_ACTIONS: Record<FieldRole, TransformAction[]> = {
+/** Actions each role allows (the page offers them in this order). */
+export const ACTIONS_BY_ROLE: Record<FieldRole, TransformAction[]> = {
   "direct-identifier": ["remove", "redact", "mask", "pseudonymize", "suppress"],
   "quasi-identifier": ["keep", "generalize", "date-shift", "remove", "redact", "mask", "suppress", "pseudonymize"],
   sensitive: ["keep", "generalize", "remove", "redact", "suppress", "date-shift"],
@@ -181,8 +182,8 @@ function checkConfigMeaning(config: TransformConfig, fileName: string): void {
       if (names.has(field.name)) fail(`${where} appears twice`);
       names.add(field.name);
       const action = field.transform.action;
-      if (!ALLOWED_ACTIONS[field.role].includes(action)) {
-        fail(`${where}: role ${field.role} does not allow action "${action}" (allowed: ${ALLOWED_ACTIONS[field.role].join(", ")})`);
+      if (!ACTIONS_BY_ROLE[field.role].includes(action)) {
+        fail(`${where}: role ${field.role} does not allow action "${action}" (allowed: ${ACTIONS_BY_ROLE[field.role].join(", ")})`);
       }
       if (action === "generalize") {
         if (!field.hierarchy) fail(`${where}: action "generalize" needs a hierarchy`);

@@ -14,18 +14,10 @@ import {computeRiskSummary} from "../../src/lib/risk.js";
 import {readArxHierarchy} from "../../loaders/hierarchy-files.js";
 import {naiveEvaluate, naiveLevelsList, naiveOptimum, type NaiveMetric, type NaiveModel} from "./lattice-naive.js";
 import {createTextTable, HOSTS, loadCsvFile} from "./risk-hosts.js";
+import {random} from "../helpers/random.js";
 
 type Row = {qi: (string | null)[]; sensitive: (string | null)[]};
 
-function random(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Group rows in JS into ClassCounts (the SQL path is tested separately against this). */
 function countsOf(rows: Row[], qis: {name: string; hierarchy: Hierarchy}[], sensitive: string[] = []): ClassCounts {

@@ -8,16 +8,8 @@ import assert from "node:assert/strict";
 import {computeClassCounts, computeClassCountsFromRows, type ClassCounts, type GeneralizationHierarchy} from "../../src/lib/class-counts.js";
 import {columnOf, int32Column, queryColumns, quoteIdentifier, quoteLiteral, type SqlColumns, type SqlConnection, type SqlRow} from "../../src/lib/sql.js";
 import {HOSTS, type TestConnection} from "./risk-hosts.js";
+import {random} from "../helpers/random.js";
 
-function random(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every entry of every column equals the row value of `query` (SameValue: NaN equals NaN). */
 function assertSameAsRows(columns: SqlColumns, rows: SqlRow[], label: string) {

@@ -8,17 +8,8 @@ import {prepareFrequencyTable, dropFrequencyTable} from "../../src/lib/equivalen
 import {readArxHierarchy} from "../../loaders/hierarchy-files.js";
 import {naiveRisk, type NaiveOptions, type Row} from "../naive/naive-risk.js";
 import {assertClose, createTextTable, HOSTS, loadCsvFile} from "./risk-hosts.js";
+import {random} from "../helpers/random.js";
 
-/** Small deterministic PRNG (mulberry32) so failures reproduce. */
-function random(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function compare(sql: Awaited<ReturnType<typeof computeRiskSummary>>, naive: ReturnType<typeof naiveRisk>, label: string) {
   const expected: Record<string, unknown> = {...naive};
