@@ -1,11 +1,13 @@
 /** Node host for `deid-workbench apply`: read files, run the engine on native DuckDB, write the package atomically. */
 import {createHash, randomBytes} from "node:crypto";
-import {createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync} from "node:fs";
+import {closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync} from "node:fs";
+import {totalmem} from "node:os";
 import {basename, dirname, join, resolve} from "node:path";
 import {openNativeDuckDB} from "./duckdb-native.js";
 import {loadReferenceTables} from "./hierarchy-files.js";
 import {loadCsv} from "../src/lib/ingest.js";
-import {applyAndExport, type PackageFiles} from "../src/lib/export-package.js";
+import {applyAndWritePackage, type PackageFiles, type PackageSink} from "../src/lib/export-package.js";
+import {writeZip} from "../src/lib/package-zip.js";
 import {deriveKeys, parseKeyFile, type RunKeys} from "../src/lib/keys.js";
 import {attachNodeSigners} from "./node-hmac.js";
 import {configNeedsKey, parseTransformConfig, type TransformConfig} from "../src/lib/transform-config.js";
@@ -21,7 +23,19 @@ export interface ApplyRunOptions {
   exportTime?: string;
   /** Replace an existing output folder. */
   force?: boolean;
+  /** DuckDB memory limit, e.g. "8GB" (default: half of this machine's memory). */
+  memoryLimit?: string;
+  /** Also write the package as one zip here (atomically, like the folder). */
+  zipPath?: string;
   onProgress?: (step: string) => void;
+}
+
+/** The package's files (name -> SHA-256) and where they were written. */
+export interface ApplyRunResult {
+  config: TransformConfig;
+  fingerprints: Map<string, string>;
+  records: Map<string, number>;
+  outDir: string;
 }
 
 /** SHA-256 of a file, streamed (inputs can be larger than memory). */
@@ -86,40 +100,108 @@ function needsReferenceTables(config: TransformConfig): boolean {
   return Object.values(config.hierarchies).some((h) => h.kind === "builtin" && h.spec.startsWith("icd10"));
 }
 
-/** Write the package into a temporary folder beside `outDir`, then rename it: the folder appears complete or not at all. */
-export function writePackageAtomically(files: PackageFiles, outDir: string, force = false): void {
+/** A sibling path of `target` for work in progress: hidden, unique, removed on failure. */
+function siblingPath(target: string, what: string): string {
+  return join(dirname(target), `.${basename(target)}.${what}-${process.pid}-${randomBytes(4).toString("hex")}`);
+}
+
+/** Move a finished temporary folder (or file) into place: it appears complete or not at all. */
+function moveIntoPlace(temp: string, target: string): void {
+  if (existsSync(target)) {
+    const old = `${temp}.old`;
+    renameSync(target, old);
+    renameSync(temp, target);
+    rmSync(old, {recursive: true, force: true});
+  } else {
+    renameSync(temp, target);
+  }
+}
+
+/** Package files written into a folder as they stream in, each hashed on the way. */
+export function createFolderSink(dir: string): PackageSink {
+  return {
+    create(name: string) {
+      const path = join(dir, name);
+      mkdirSync(dirname(path), {recursive: true});
+      const fd = openSync(path, "wx");
+      const hash = createHash("sha256");
+      return {
+        write(bytes: Uint8Array) {
+          hash.update(bytes);
+          for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+        },
+        async close() {
+          closeSync(fd);
+          return hash.digest("hex");
+        }
+      };
+    }
+  };
+}
+
+/** Write an in-memory package into a temporary folder beside `outDir`, then rename it: the folder appears complete or not at all. */
+export async function writePackageAtomically(files: PackageFiles, outDir: string, force = false): Promise<void> {
   const target = resolve(outDir);
   if (existsSync(target) && !force) throw new Error(`output folder ${outDir} already exists; choose another --out or pass --force to replace it`);
-  const parent = dirname(target);
-  mkdirSync(parent, {recursive: true});
-  const temp = join(parent, `.${basename(target)}.partial-${process.pid}-${randomBytes(4).toString("hex")}`);
+  mkdirSync(dirname(target), {recursive: true});
+  const temp = siblingPath(target, "partial");
   try {
     mkdirSync(temp);
+    const sink = createFolderSink(temp);
     for (const [name, bytes] of files) {
-      const path = join(temp, name);
-      mkdirSync(dirname(path), {recursive: true});
-      writeFileSync(path, bytes);
+      const file = sink.create(name);
+      file.write(bytes);
+      await file.close();
     }
-    if (existsSync(target)) {
-      const old = `${temp}.old`;
-      renameSync(target, old);
-      renameSync(temp, target);
-      rmSync(old, {recursive: true, force: true});
-    } else {
-      renameSync(temp, target);
-    }
+    moveIntoPlace(temp, target);
   } catch (error) {
     rmSync(temp, {recursive: true, force: true});
     throw error;
   }
 }
 
-export async function runApply(options: ApplyRunOptions): Promise<{files: PackageFiles; config: TransformConfig}> {
+/** Write the package folder `dir` as one zip at `zipPath` (streamed; the same bytes as the browser's zip of these files). */
+export async function zipFolder(dir: string, names: string[], exportTime: string, zipPath: string): Promise<void> {
+  const target = resolve(zipPath);
+  mkdirSync(dirname(target), {recursive: true});
+  const temp = siblingPath(target, "partial");
+  const fd = openSync(temp, "wx");
+  try {
+    await writeZip(
+      names.map((name) => ({name, size: statSync(join(dir, name)).size, chunks: () => createReadStream(join(dir, name), {highWaterMark: 1 << 20}) as AsyncIterable<Buffer>})),
+      exportTime,
+      (bytes) => {
+        for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+      }
+    );
+    closeSync(fd);
+    moveIntoPlace(temp, target);
+  } catch (error) {
+    try {
+      closeSync(fd);
+    } catch {}
+    rmSync(temp, {force: true});
+    throw error;
+  }
+}
+
+/** Half this machine's memory, in MiB, for DuckDB: the rest is for Node (token pages, row groups) and the OS. */
+export function defaultMemoryLimit(): string {
+  return `${Math.max(512, Math.floor(totalmem() / 2 / 2 ** 20))}MiB`;
+}
+
+/**
+ * `apply` end to end. Inputs are loaded into an in-memory DuckDB whose memory is capped and which spills
+ * to a hidden work folder beside `outDir` (so tables larger than memory work), the package streams into a hidden partial
+ * folder, and only a complete package is renamed into place; the work folder is always removed.
+ */
+export async function runApply(options: ApplyRunOptions): Promise<ApplyRunResult> {
   const progress = options.onProgress ?? (() => {});
   if (!existsSync(options.configPath)) throw new Error(`config file ${options.configPath} does not exist`);
   const config = parseTransformConfig(readFileSync(options.configPath, "utf8"), options.configPath);
   const target = resolve(options.outDir);
   if (existsSync(target) && !options.force) throw new Error(`output folder ${options.outDir} already exists; choose another --out or pass --force to replace it`);
+  if (options.zipPath && existsSync(options.zipPath) && !options.force) throw new Error(`zip file ${options.zipPath} already exists; choose another --zip or pass --force to replace it`);
   for (const p of options.inputPaths) if (!existsSync(p)) throw new Error(`input file ${p} does not exist`);
   progress("fingerprints");
   const hashed = await Promise.all(options.inputPaths.map(async (path) => ({path, sha256: await sha256File(path)})));
@@ -128,8 +210,14 @@ export async function runApply(options: ApplyRunOptions): Promise<{files: Packag
   const exportTime = resolveExportTime(options.exportTime);
   let refs: ReferenceTables | undefined;
   if (needsReferenceTables(config)) refs = loadReferenceTables();
-  const conn = await openNativeDuckDB();
+  mkdirSync(dirname(target), {recursive: true});
+  const work = siblingPath(target, "work");
+  const temp = siblingPath(target, "partial");
+  mkdirSync(join(work, "spill"), {recursive: true});
+  let conn: Awaited<ReturnType<typeof openNativeDuckDB>> | undefined;
   try {
+    // in-memory, but bounded: past the limit DuckDB evicts table blocks and sort runs to the spill folder
+    conn = await openNativeDuckDB(":memory:", {temp_directory: join(work, "spill"), memory_limit: options.memoryLimit ?? defaultMemoryLimit()});
     const inputs = [];
     for (const spec of config.inputs) {
       const file = matched.get(spec.table)!;
@@ -138,17 +226,40 @@ export async function runApply(options: ApplyRunOptions): Promise<{files: Packag
       await loadCsv(conn, file.path, sqlTable, {delimiter: spec.delimiter, allText: true, displayName: file.path});
       inputs.push({table: spec.table, sqlTable, name: basename(file.path), sha256: file.sha256});
     }
-    const result = await applyAndExport(conn, config, {
-      inputs,
-      keys,
-      refs,
-      exportTime,
-      onProgress: progress
-    });
-    progress("write");
-    writePackageAtomically(result.files, options.outDir, options.force);
-    return result;
-  } finally {
+    mkdirSync(temp);
+    const reported = new Map<string, number>();
+    const result = await applyAndWritePackage(
+      conn,
+      config,
+      {
+        inputs,
+        keys,
+        refs,
+        exportTime,
+        onProgress: progress,
+        onRows: (table, rows, total) => {
+          const step = Math.max(100_000, Math.ceil(total / 10));
+          if (rows === total || rows - (reported.get(table) ?? 0) >= step) {
+            reported.set(table, rows);
+            progress(`write ${table}: ${rows.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} rows`);
+          }
+        }
+      },
+      createFolderSink(temp)
+    );
     conn.close();
+    conn = undefined;
+    if (options.zipPath) {
+      progress(`zip ${options.zipPath}`);
+      await zipFolder(temp, [...result.fingerprints.keys()], exportTime, options.zipPath);
+    }
+    moveIntoPlace(temp, target);
+    return {config: result.config, fingerprints: result.fingerprints, records: result.records, outDir: target};
+  } catch (error) {
+    rmSync(temp, {recursive: true, force: true});
+    throw error;
+  } finally {
+    conn?.close();
+    rmSync(work, {recursive: true, force: true});
   }
 }

@@ -2,8 +2,8 @@ import {DuckDBInstance, DuckDBTypeId, JSDuckDBValueConverter, type DuckDBDataChu
 import {normalizeSqlValue, type SqlColumn, type SqlColumns, type SqlConnection, type SqlRow, type SqlValue} from "../src/lib/sql.js";
 
 /** Native DuckDB (@duckdb/node-api): the CLI's engine, for speed and files larger than a browser holds. */
-export async function openNativeDuckDB(path = ":memory:"): Promise<SqlConnection & {close(): void}> {
-  const instance = await DuckDBInstance.create(path);
+export async function openNativeDuckDB(path = ":memory:", options?: Record<string, string>): Promise<SqlConnection & {close(): void}> {
+  const instance = await DuckDBInstance.create(path, options);
   const connection = await instance.connect();
   return {
     engine: "duckdb-native",
@@ -24,6 +24,18 @@ export async function openNativeDuckDB(path = ":memory:"): Promise<SqlConnection
       const rows = chunks.reduce((n, chunk) => n + chunk.rowCount, 0);
       const columns = result.columnNames().map((_, j) => readNativeColumn(chunks, j, result.columnTypeId(j), rows));
       return {names: result.columnNames(), columns, rows};
+    },
+    async *streamColumns(sql: string): AsyncIterable<SqlColumns> {
+      const result = await connection.stream(sql);
+      const names = result.columnNames();
+      const types = names.map((_, j) => result.columnTypeId(j));
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) return;
+        // VARCHAR columns come straight from getColumnValues (4x faster than the value converter)
+        const columns = names.map((_, j) => (types[j] === DuckDBTypeId.VARCHAR ? (chunk.getColumnValues(j) as SqlValue[]) : readNativeColumn([chunk], j, types[j], chunk.rowCount)));
+        yield {names, columns, rows: chunk.rowCount};
+      }
     },
     async exec(sql: string): Promise<void> {
       await connection.run(sql);

@@ -224,7 +224,7 @@ const api = {
           }
         });
         onStep("zip", "deterministic zip (entries in name order, time = export time)");
-        const zip = zipPackage(result.files, request.exportTime);
+        const zip = await zipPackage(result.files, request.exportTime);
         const files = [...result.files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
         return {files, zip, config: result.config, configText: canonicalJson(result.config)};
       } finally {

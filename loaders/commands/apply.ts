@@ -1,24 +1,24 @@
 import {parseFlags, UsageError} from "../args.js";
-import {renameSync, writeFileSync} from "node:fs";
 import {resolveExportTime, runApply} from "../apply-package.js";
-import {zipPackage} from "../../src/lib/export-package.js";
 import type {Command} from "./command.js";
 
-const FLAGS = ["config", "input", "out", "key-file", "passphrase-env", "time", "zip"];
+const FLAGS = ["config", "input", "out", "key-file", "passphrase-env", "time", "zip", "memory-limit"];
 const SWITCHES = ["force", "quiet"];
 
 export const applyCommand: Command = {
   summary: "Apply a transformation config and write the export package (config, CSV, Parquet, report, audit)",
   usage: `Usage: deid-workbench apply --config CONFIG.json --input FILE [FILE...] --out DIR
                            [--key-file KEY | --passphrase-env VAR] [--time ISO] [--zip FILE]
-                           [--force] [--quiet]
+                           [--memory-limit SIZE] [--force] [--quiet]
 
 Checks every input against the config (SHA-256 fingerprint, columns, values), applies the
 transformations (remove, redact, mask, keyed pseudonyms, per-patient date shift, generalization,
 top-coding of ages over 89, record suppression) in native DuckDB and writes the package:
 config.json, data.csv + data.parquet (data/<table>.* for several inputs), report.html, audit.jsonl,
 SHA256SUMS. The package is written to a temporary folder beside DIR and renamed at the end, so DIR
-appears complete or not at all. Same input, config, key and time => byte-identical package (also
+appears complete or not at all. Inputs larger than memory work: DuckDB keeps its tables in a work
+folder beside DIR (spilling to disk past --memory-limit; removed at the end) and the rows stream into
+the CSV and Parquet files a chunk at a time, so Node's memory stays flat whatever the input's size. Same input, config, key and time => byte-identical package (also
 identical to the browser's export).
 
   --config FILE         the transformation config (schemas/config.schema.json)
@@ -31,7 +31,10 @@ identical to the browser's export).
                         when the config's keys were derived from a passphrase
   --time ISO            the export time written to audit.jsonl and report.html, e.g.
                         2026-01-31T12:00:00Z (default: $SOURCE_DATE_EPOCH if set, else now)
-  --zip FILE            also write the package as one zip (byte-identical to the browser's download)
+  --zip FILE            also write the package as one zip (byte-identical to the browser's download;
+                        streamed from the folder; refused above 4 GiB, as fflate writes no ZIP64)
+  --memory-limit SIZE   DuckDB's memory limit, e.g. 8GB (default: half of this machine's memory);
+                        beyond it DuckDB spills to the work folder beside DIR
   --force               replace DIR if it exists (still atomically)
   --quiet               no progress on stderr`,
   run: async (argv: string[]) => {
@@ -47,7 +50,9 @@ identical to the browser's export).
   const zipPath = flags.string("zip");
   if (zipPath === "true") throw new UsageError("--zip needs a file name");
   const exportTime = resolveExportTime(time);
-  const {files, config} = await runApply({
+  const memoryLimit = flags.string("memory-limit");
+  if (memoryLimit !== undefined && !/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit)) throw new UsageError(`--memory-limit must be a size like 8GB or 4096MiB, got ${JSON.stringify(memoryLimit)}`);
+  const {fingerprints, config, records} = await runApply({
     configPath: flags.require("config"),
     inputPaths: inputs,
     outDir: flags.require("out"),
@@ -55,15 +60,12 @@ identical to the browser's export).
     passphrase: passphraseVar ? process.env[passphraseVar] : undefined,
     exportTime,
     force: flags.boolean("force"),
+    memoryLimit,
+    zipPath,
     onProgress: quiet ? undefined : (step) => process.stderr.write(`apply: ${step}\n`)
   });
-  if (zipPath) {
-    const partial = `${zipPath}.partial`;
-    writeFileSync(partial, zipPackage(files, exportTime));
-    renameSync(partial, zipPath);
-    if (!quiet) process.stderr.write(`apply: wrote ${zipPath}\n`);
-  }
-  if (!quiet) process.stderr.write(`apply: wrote ${files.size} files to ${flags.require("out")} (tables: ${config.inputs.map((i) => i.table).join(", ")})\n`);
+  if (zipPath && !quiet) process.stderr.write(`apply: wrote ${zipPath}\n`);
+  if (!quiet) process.stderr.write(`apply: wrote ${fingerprints.size} files to ${flags.require("out")} (${config.inputs.map((i) => `${i.table}: ${(records.get(i.table) ?? 0).toLocaleString("en-US")} records`).join(", ")})\n`);
   return 0;
   }
 };

@@ -11,12 +11,15 @@
  *   audit.jsonl   one JSON object per step; no PHI
  *   SHA256SUMS    `sha256sum -c` compatible list of every other file
  */
-import {zipSync} from "fflate";
 import {parquetWriteBuffer} from "hyparquet-writer";
 import type {ApplyStatistics} from "./apply-transformations.js";
 import {renderComplianceReport, type ReportFigures} from "./compliance-report.js";
+import {decideParquetTypes, formatCsv, formatCsvField, PARQUET_ROW_GROUP_ROWS, tableRowsFromRows, writeDataFiles, type ByteSink, type TableRows, type TextColumns} from "./data-files.js";
 import {sha256Hex, utf8} from "./keys.js";
+import {quoteIdentifier, streamColumns, type SqlColumns, type SqlConnection} from "./sql.js";
 import {canonicalJson, hashConfig, orderedLevels, TOOL_VERSION, type AuditEvent, type FieldType, type TransformConfig} from "./transform-config.js";
+
+export {formatCsv, formatCsvField};
 
 export interface PackageTable {
   /** Config table name. */
@@ -24,6 +27,12 @@ export interface PackageTable {
   columns: string[];
   /** Rows in package order; values as text, null = missing. */
   rows: (string | null)[][];
+}
+
+/** A table to write without holding its rows: they arrive chunk by chunk (see data-files.ts). */
+export interface PackageTableSource extends Omit<TableRows, "types"> {
+  /** Config table name. */
+  name: string;
 }
 
 export interface PackageInputFile {
@@ -34,10 +43,9 @@ export interface PackageInputFile {
   columns: number;
 }
 
-export interface ExportPackageInput {
+interface PackageInputCommon {
   /** The config as applied (with key and input fingerprints filled in). */
   config: TransformConfig;
-  tables: PackageTable[];
   inputs: PackageInputFile[];
   statistics: ApplyStatistics;
   /** Risk, utility, frontier and ML figures for the report (see ReportFigures: the seam for the risk/utility engines). */
@@ -46,7 +54,57 @@ export interface ExportPackageInput {
   exportTime: string;
 }
 
+export interface ExportPackageInput extends PackageInputCommon {
+  tables: PackageTable[];
+}
+
+export interface ExportPackageStreamInput extends PackageInputCommon {
+  tables: PackageTableSource[];
+  /** Progress while data files are written: table name and rows written so far. */
+  onRows?: (table: string, rows: number) => void;
+}
+
 export type PackageFiles = Map<string, Uint8Array>;
+
+/** Where the package's files go: memory (browser download, tests) or a folder (CLI, streamed to disk). */
+export interface PackageSink {
+  /** Open a new file; its bytes arrive in order through `write`. */
+  create(name: string): PackageFileWriter;
+}
+
+export interface PackageFileWriter extends ByteSink {
+  /** Finish the file; resolves to the SHA-256 (hex) of every byte written. */
+  close(): Promise<string>;
+}
+
+/** A sink that keeps every file in memory (the browser's download, tests). */
+export function createMemorySink(): {sink: PackageSink; files: PackageFiles} {
+  const files: PackageFiles = new Map();
+  return {
+    files,
+    sink: {
+      create(name: string): PackageFileWriter {
+        const parts: Uint8Array[] = [];
+        return {
+          write(bytes) {
+            parts.push(bytes);
+          },
+          async close() {
+            const size = parts.reduce((n, p) => n + p.length, 0);
+            const bytes = new Uint8Array(size);
+            let at = 0;
+            for (const p of parts) {
+              bytes.set(p, at);
+              at += p.length;
+            }
+            files.set(name, bytes);
+            return sha256Hex(bytes);
+          }
+        };
+      }
+    }
+  };
+}
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
@@ -56,86 +114,93 @@ export function dataFileNames(tables: {name: string}[]): Map<string, {csv: strin
   return new Map(tables.map((t) => [t.name, single ? {csv: "data.csv", parquet: "data.parquet"} : {csv: `data/${t.name}.csv`, parquet: `data/${t.name}.parquet`}]));
 }
 
-export async function buildExportPackage(input: ExportPackageInput): Promise<PackageFiles> {
+async function writeWholeFile(sink: PackageSink, name: string, bytes: Uint8Array): Promise<string> {
+  const file = sink.create(name);
+  await file.write(bytes);
+  return file.close();
+}
+
+/** The dictionary type of each output column of a table (string when the config does not say). */
+function columnTypes(config: TransformConfig, table: string, columns: string[]): FieldType[] {
+  const spec = config.inputs.find((i) => i.table === table);
+  return columns.map((c) => spec?.fields.find((f) => f.name === c)?.type ?? "string");
+}
+
+/**
+ * Write the package into `sink`, streaming each table's rows into its CSV and Parquet files. Returns
+ * every file's SHA-256 (the same list SHA256SUMS holds, plus SHA256SUMS itself) and the records per table.
+ */
+export async function writeExportPackage(input: ExportPackageStreamInput, sink: PackageSink): Promise<{fingerprints: Map<string, string>; records: Map<string, number>}> {
   if (!ISO_TIME.test(input.exportTime)) throw new Error(`export time must be ISO 8601 UTC like 2026-01-31T12:00:00Z, got ${JSON.stringify(input.exportTime)}`);
-  const files: PackageFiles = new Map();
-  const configBytes = utf8(canonicalJson(input.config));
+  const fingerprints = new Map<string, string>();
   const configHash = await hashConfig(input.config);
-  files.set("config.json", configBytes);
+  fingerprints.set("config.json", await writeWholeFile(sink, "config.json", utf8(canonicalJson(input.config))));
 
   const names = dataFileNames(input.tables);
+  const records = new Map<string, number>();
   for (const table of input.tables) {
-    const spec = input.config.inputs.find((i) => i.table === table.name);
-    const types = table.columns.map((c) => spec?.fields.find((f) => f.name === c)?.type ?? "string");
     const {csv, parquet} = names.get(table.name)!;
-    files.set(csv, utf8(formatCsv(table.columns, table.rows)));
-    files.set(parquet, writeParquet(table.columns, types, table.rows));
+    const csvFile = sink.create(csv);
+    const parquetFile = sink.create(parquet);
+    const written = await writeDataFiles({...table, types: columnTypes(input.config, table.name, table.columns)}, csvFile, parquetFile, {
+      onRows: input.onRows ? (rows) => input.onRows!(table.name, rows) : undefined
+    });
+    records.set(table.name, written.records);
+    fingerprints.set(csv, await csvFile.close());
+    fingerprints.set(parquet, await parquetFile.close());
   }
-
-  const fingerprints = new Map<string, string>();
-  for (const [name, bytes] of files) fingerprints.set(name, await sha256Hex(bytes));
 
   const report = renderComplianceReport({
     config: input.config,
     configHash,
     inputs: input.inputs,
-    tables: input.tables.map((t) => ({name: t.name, columns: t.columns, records: t.rows.length, files: names.get(t.name)!})),
+    tables: input.tables.map((t) => ({name: t.name, columns: t.columns, records: records.get(t.name)!, files: names.get(t.name)!})),
     statistics: input.statistics,
     figures: input.figures,
-    fingerprints,
+    fingerprints: new Map(fingerprints),
     exportTime: input.exportTime
   });
-  files.set("report.html", utf8(report));
-  fingerprints.set("report.html", await sha256Hex(files.get("report.html")!));
-
-  files.set("audit.jsonl", utf8(formatAudit(input, configHash, fingerprints)));
-  fingerprints.set("audit.jsonl", await sha256Hex(files.get("audit.jsonl")!));
+  fingerprints.set("report.html", await writeWholeFile(sink, "report.html", utf8(report)));
+  fingerprints.set("audit.jsonl", await writeWholeFile(sink, "audit.jsonl", utf8(formatAudit(input, configHash, fingerprints, records))));
   const sums = [...fingerprints.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, hash]) => `${hash}  ${name}\n`);
-  files.set("SHA256SUMS", utf8(sums.join("")));
+  fingerprints.set("SHA256SUMS", await writeWholeFile(sink, "SHA256SUMS", utf8(sums.join(""))));
+  return {fingerprints, records};
+}
+
+/** The package as bytes in memory, from tables held as rows. */
+export async function buildExportPackage(input: ExportPackageInput): Promise<PackageFiles> {
+  const {sink, files} = createMemorySink();
+  await writeExportPackage(
+    {
+      ...input,
+      tables: input.tables.map((t) => {
+        const rows = tableRowsFromRows(t.columns, [], t.rows);
+        return {name: t.name, columns: t.columns, chunks: rows.chunks};
+      })
+    },
+    sink
+  );
   return files;
 }
 
-// ---------------------------------------------------------------------------------------------
-// CSV
-
-/** One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF, or is the empty string (to tell it from missing). */
-export function formatCsvField(value: string | null): string {
-  if (value === null) return "";
-  if (value === "" || /[",\r\n]/.test(value)) return `"${value.replace(/"/g, '""')}"`;
-  return value;
-}
-
-export function formatCsv(columns: string[], rows: (string | null)[][]): string {
-  const parts: string[] = [columns.map(formatCsvField).join(",") + "\n"];
-  for (const row of rows) parts.push(row.map(formatCsvField).join(",") + "\n");
-  return parts.join("");
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parquet
-
 /**
- * Parquet through hyparquet-writer (pure JS: DuckDB-WASM cannot load its Parquet extension offline).
- * A column is typed INT64 / DOUBLE only when the dictionary says integer / decimal and every value's
- * canonical number text equals the CSV text, so both files hold exactly the same values; otherwise STRING.
+ * One-shot Parquet of rows held in memory: the reference the streaming writer (data-files.ts) must
+ * match byte for byte; tests compare the two.
  */
-export function writeParquet(columns: string[], types: FieldType[], rows: (string | null)[][]): Uint8Array {
+export async function writeParquet(columns: string[], types: FieldType[], rows: (string | null)[][]): Promise<Uint8Array> {
+  const parquetTypes = await decideParquetTypes(tableRowsFromRows(columns, types, rows));
   const columnData = columns.map((name, j) => {
     const values = rows.map((r) => r[j]);
-    const type = types[j];
-    if (type === "integer" && values.every((v) => v === null || (/^-?\d+$/.test(v) && String(BigInt(v)) === v && BigInt(v) >= -(2n ** 63n) && BigInt(v) < 2n ** 63n))) {
-      return {name, data: values.map((v) => (v === null ? null : BigInt(v))), type: "INT64" as const, nullable: true};
-    }
-    if (type === "decimal" && values.every((v) => v === null || (v.trim() === v && v !== "" && Number.isFinite(Number(v)) && String(Number(v)) === v))) {
-      return {name, data: values.map((v) => (v === null ? null : Number(v))), type: "DOUBLE" as const, nullable: true};
-    }
-    return {name, data: values, type: "STRING" as const, nullable: true};
+    const type = parquetTypes[j];
+    if (type === "INT64") return {name, data: values.map((v) => (v === null ? null : BigInt(v))), type, nullable: true};
+    if (type === "DOUBLE") return {name, data: values.map((v) => (v === null ? null : Number(v))), type, nullable: true};
+    return {name, data: values, type, nullable: true};
   });
   const buffer = parquetWriteBuffer({
     columnData: columnData as any,
     codec: "SNAPPY",
     statistics: true,
-    rowGroupSize: 100_000,
+    rowGroupSize: PARQUET_ROW_GROUP_ROWS,
     createdBy: `deid-workbench ${TOOL_VERSION} (hyparquet-writer)`
   });
   return new Uint8Array(buffer);
@@ -153,7 +218,7 @@ function flatten(prefix: string, record: Record<string, number>): Record<string,
  * "load" per input, "transformation" and "export", all stamped with the export time. Details hold counts,
  * field names and fingerprints only, never data values.
  */
-export function formatAudit(input: ExportPackageInput, configHash: string, fingerprints: Map<string, string>): string {
+export function formatAudit(input: PackageInputCommon & {tables: {name: string}[]}, configHash: string, fingerprints: Map<string, string>, records: Map<string, number>): string {
   const {config, statistics} = input;
   const base = {toolVersion: TOOL_VERSION, configHash};
   const events: AuditEvent[] = [...(config.history ?? [])];
@@ -176,7 +241,7 @@ export function formatAudit(input: ExportPackageInput, configHash: string, finge
       ...flatten("tokens.", statistics.tokensByDomain),
       ...flatten("topCoded.", statistics.topCoded),
       ...flatten("datesBlankedNoPatient.", statistics.datesWithoutPatient),
-      ...Object.fromEntries(input.tables.map((t) => [`records.${t.name}`, t.rows.length])),
+      ...Object.fromEntries(input.tables.map((t) => [`records.${t.name}`, records.get(t.name) ?? 0])),
       keyFingerprintPseudonym: config.keys?.fingerprints.pseudonym ?? null,
       keyFingerprintDateShift: config.keys?.fingerprints["date-shift"] ?? null
     }
@@ -218,13 +283,30 @@ export interface ApplyAndExportOptions {
   onProgress?: (step: string) => void;
   /** Compute information loss, drift and ML utility for the report (default true). */
   measureUtility?: boolean;
+  /** Progress while the data files are written. */
+  onRows?: (table: string, rows: number, total: number) => void;
 }
 
 /**
  * Check the inputs against the config (fingerprints, key), apply the transformations and build the
- * package. Returns the files and the config as applied (input and key fingerprints filled in).
+ * package in memory. Returns the files and the config as applied (input and key fingerprints filled in).
  */
-export async function applyAndExport(conn: import("./sql.js").SqlConnection, config: TransformConfig, options: ApplyAndExportOptions): Promise<{files: PackageFiles; config: TransformConfig}> {
+export async function applyAndExport(conn: SqlConnection, config: TransformConfig, options: ApplyAndExportOptions): Promise<{files: PackageFiles; config: TransformConfig}> {
+  const {sink, files} = createMemorySink();
+  const result = await applyAndWritePackage(conn, config, options, sink);
+  return {files, config: result.config};
+}
+
+/**
+ * The same run as `applyAndExport`, writing into any sink: the output rows stream from DuckDB into the
+ * data files a chunk at a time (never all in JS memory), so the CLI handles tables larger than memory.
+ */
+export async function applyAndWritePackage(
+  conn: SqlConnection,
+  config: TransformConfig,
+  options: ApplyAndExportOptions,
+  sink: PackageSink
+): Promise<{config: TransformConfig; fingerprints: Map<string, string>; records: Map<string, number>}> {
   const {applyTransformations, outputRowsSql, ApplyError} = await import("./apply-transformations.js");
   const applied: TransformConfig = structuredClone(config);
   for (const spec of applied.inputs) {
@@ -248,67 +330,72 @@ export async function applyAndExport(conn: import("./sql.js").SqlConnection, con
     refs: options.refs,
     onProgress: options.onProgress
   });
-  const figures: ReportFigures = {riskBefore: result.riskBefore, riskAfter: result.riskAfter, ...options.figures, notes: {...options.figures?.notes}};
-  if (options.measureUtility !== false) {
-    options.onProgress?.("utility");
-    const {measurePackageUtility, measurePackageMlUtility} = await import("./package-utility.js");
-    const modelTable = applied.privacyModel.table ?? applied.inputs[0].table;
-    const src = options.inputs.find((i) => i.table === modelTable)!.sqlTable;
-    const out = result.tables.find((t) => t.table === modelTable)!;
-    if (figures.utilityAfter === undefined) {
-      try {
-        const measured = await measurePackageUtility(conn, applied, src, options.refs);
-        figures.utilityAfter = measured?.utility ?? null;
-        if (!measured) figures.notes!.utility = "no released quasi-identifiers";
-        if (figures.frontier === undefined) figures.frontier = measured?.frontier ?? null;
-        if (measured?.frontierNote) figures.notes!.frontier = measured.frontierNote;
-      } catch (error) {
-        figures.utilityAfter = null;
-        figures.notes!.utility = error instanceof Error ? error.message : String(error);
+  try {
+    const figures: ReportFigures = {riskBefore: result.riskBefore, riskAfter: result.riskAfter, ...options.figures, notes: {...options.figures?.notes}};
+    if (options.measureUtility !== false) {
+      options.onProgress?.("utility");
+      const {measurePackageUtility, measurePackageMlUtility} = await import("./package-utility.js");
+      const modelTable = applied.privacyModel.table ?? applied.inputs[0].table;
+      const src = options.inputs.find((i) => i.table === modelTable)!.sqlTable;
+      const out = result.tables.find((t) => t.table === modelTable)!;
+      if (figures.utilityAfter === undefined) {
+        try {
+          const measured = await measurePackageUtility(conn, applied, src, options.refs);
+          figures.utilityAfter = measured?.utility ?? null;
+          if (!measured) figures.notes!.utility = "no released quasi-identifiers";
+          if (figures.frontier === undefined) figures.frontier = measured?.frontier ?? null;
+          if (measured?.frontierNote) figures.notes!.frontier = measured.frontierNote;
+        } catch (error) {
+          figures.utilityAfter = null;
+          figures.notes!.utility = error instanceof Error ? error.message : String(error);
+        }
+      }
+      if (figures.mlUtility === undefined) {
+        const ml = await measurePackageMlUtility(conn, applied, src, out.sqlTable, out.columns);
+        figures.mlUtility = ml.result;
+        if (ml.note) figures.notes!.ml = ml.note;
       }
     }
-    if (figures.mlUtility === undefined) {
-      const ml = await measurePackageMlUtility(conn, applied, src, out.sqlTable, out.columns);
-      figures.mlUtility = ml.result;
-      if (ml.note) figures.notes!.ml = ml.note;
-    }
-  }
-  options.onProgress?.("export");
-  const tables: PackageTable[] = [];
-  try {
-    for (const t of result.tables) {
-      const rows = await conn.query(outputRowsSql(t));
-      tables.push({name: t.table, columns: t.columns, rows: rows.map((r) => t.columns.map((c) => (r[c] === null ? null : String(r[c]))))});
-    }
+    options.onProgress?.("export");
+    const tables: PackageTableSource[] = result.tables.map((t) => ({
+      name: t.table,
+      columns: t.columns,
+      chunks: (only?: number[]) =>
+        textChunks(streamColumns(conn, only ? `SELECT ${only.map((j) => quoteIdentifier(t.columns[j])).join(", ")} FROM ${quoteIdentifier(t.sqlTable)}` : outputRowsSql(t)))
+    }));
+    const written = await writeExportPackage(
+      {
+        config: applied,
+        tables,
+        inputs: applied.inputs.map((spec) => {
+          const input = options.inputs.find((i) => i.table === spec.table)!;
+          const t = result.tables.find((x) => x.table === spec.table)!;
+          return {name: input.name, sha256: input.sha256, table: spec.table, records: t.inputRecords, columns: spec.fields.length};
+        }),
+        statistics: result.statistics,
+        figures,
+        exportTime: options.exportTime,
+        onRows: options.onRows ? (table, rows) => options.onRows!(table, rows, result.tables.find((t) => t.table === table)!.outputRecords) : undefined
+      },
+      sink
+    );
+    return {config: applied, ...written};
   } finally {
-    for (const t of result.tables) await conn.exec(`DROP TABLE IF EXISTS "${t.sqlTable.replace(/"/g, '""')}"`);
+    for (const t of result.tables) await conn.exec(`DROP TABLE IF EXISTS ${quoteIdentifier(t.sqlTable)}`);
   }
-  const files = await buildExportPackage({
-    config: applied,
-    tables,
-    inputs: applied.inputs.map((spec) => {
-      const input = options.inputs.find((i) => i.table === spec.table)!;
-      const t = result.tables.find((x) => x.table === spec.table)!;
-      return {name: input.name, sha256: input.sha256, table: spec.table, records: t.inputRecords, columns: spec.fields.length};
-    }),
-    statistics: result.statistics,
-    figures,
-    exportTime: options.exportTime
-  });
-  return {files, config: applied};
 }
 
-/**
- * The package as one zip (for the browser's download). Deterministic: files in name order, DEFLATE
- * level 6, every entry's modification time = the export time. Zip stores local "DOS" time fields, which
- * fflate reads from a Date's local fields, so the Date is built from the export time's UTC fields: the
- * same bytes in every time zone.
- */
-export function zipPackage(files: PackageFiles, exportTime: string): Uint8Array {
-  if (!ISO_TIME.test(exportTime)) throw new Error(`export time must be ISO 8601 UTC, got ${JSON.stringify(exportTime)}`);
-  const t = new Date(exportTime);
-  const mtime = new Date(t.getUTCFullYear(), t.getUTCMonth(), t.getUTCDate(), t.getUTCHours(), t.getUTCMinutes(), t.getUTCSeconds());
-  const entries: Record<string, [Uint8Array, {level: 6; mtime: Date}]> = {};
-  for (const name of [...files.keys()].sort()) entries[name] = [files.get(name)!, {level: 6, mtime}];
-  return zipSync(entries as any, {level: 6, mtime});
+/** Result chunks as text columns (output tables are VARCHAR; anything else is turned into its text). */
+async function* textChunks(chunks: AsyncIterable<SqlColumns>): AsyncIterable<TextColumns> {
+  for await (const chunk of chunks) {
+    yield {
+      rows: chunk.rows,
+      columns: chunk.columns.map((column) => {
+        const values = column as (string | null)[];
+        for (let i = 0; i < chunk.rows; ++i) if (values[i] !== null && typeof values[i] !== "string") return Array.from(column as ArrayLike<unknown>, (v) => (v === null ? null : String(v)));
+        return values;
+      })
+    };
+  }
 }
+export {zipPackage, writeZip} from "./package-zip.js";

@@ -20,6 +20,11 @@ export interface SqlConnection {
    * row. Call it through `queryColumns(conn, sql)`, which falls back to `query`.
    */
   queryColumns?(sql: string): Promise<SqlColumns>;
+  /**
+   * Optional streaming form of `queryColumns` for results larger than memory: the result in order, a
+   * chunk of columns at a time. Call it through `streamColumns(conn, sql)`, which falls back to paging.
+   */
+  streamColumns?(sql: string): AsyncIterable<SqlColumns>;
 }
 
 /**
@@ -46,6 +51,30 @@ export async function queryColumns(conn: SqlConnection, sql: string): Promise<Sq
   const rows = await conn.query(sql);
   const names = rows.length ? Object.keys(rows[0]) : [];
   return {names, columns: names.map((name) => rows.map((r) => r[name])), rows: rows.length};
+}
+
+let streamCounter = 0;
+
+/**
+ * A query's result in order, `chunkRows` rows at a time (the host may give other chunk sizes): the
+ * host's streaming reader when it has one, else the result stored in a temp table (DuckDB keeps an
+ * ORDER BY result's order on insert) and read back in rowid ranges, so no host holds it all in JS.
+ */
+export async function* streamColumns(conn: SqlConnection, sql: string, {chunkRows = 100_000} = {}): AsyncIterable<SqlColumns> {
+  if (conn.streamColumns) {
+    yield* conn.streamColumns(sql);
+    return;
+  }
+  const table = `__stream_${++streamCounter}`;
+  await conn.exec(`CREATE OR REPLACE TEMP TABLE ${quoteIdentifier(table)} AS ${sql}`);
+  try {
+    const [{n}] = await conn.query(`SELECT count(*)::BIGINT AS n FROM ${quoteIdentifier(table)}`);
+    for (let start = 0; start < Number(n); start += chunkRows) {
+      yield await queryColumns(conn, `SELECT * FROM ${quoteIdentifier(table)} WHERE rowid >= ${start} AND rowid < ${start + chunkRows} ORDER BY rowid`);
+    }
+  } finally {
+    await conn.exec(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`);
+  }
 }
 
 /** The column called `name` (empty when there are no rows, as the row fallback cannot name columns then). */

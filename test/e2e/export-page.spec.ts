@@ -52,7 +52,7 @@ function cliZip(files: Map<string, Buffer>): Buffer {
       import {readdirSync, readFileSync} from "node:fs";
       import {zipPackage} from "${process.cwd()}/src/lib/export-package.ts";
       const files = new Map(readdirSync(${JSON.stringify(dir)}).map((n) => [n.replace(/__/g, "/"), new Uint8Array(readFileSync(${JSON.stringify(dir)} + "/" + n))]));
-      process.stdout.write(Buffer.from(zipPackage(files, ${JSON.stringify(TIME)})).toString("base64"));`;
+      process.stdout.write(Buffer.from(await zipPackage(files, ${JSON.stringify(TIME)})).toString("base64"));`;
     writeFileSync(join(dir, "..", "zip-script.mts"), script);
     const out = execFileSync("npx", ["tsx", join(dir, "..", "zip-script.mts")], {encoding: "utf8", stdio: ["ignore", "pipe", "ignore"]});
     return Buffer.from(out, "base64");

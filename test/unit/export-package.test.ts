@@ -91,14 +91,14 @@ test("parquet holds exactly the CSV's rows and values (read back with hyparquet)
     ["3", "007", null, 'q"uote'],
     ["4", "-9", "1e21", "ünï"]
   ];
-  const bytes = writeParquet(columns, ["string", "integer", "decimal", "string"], rows);
+  const bytes = await writeParquet(columns, ["string", "integer", "decimal", "string"], rows);
   const back = await parquetReadObjects({file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer});
   const csvRows = parseCsv(formatCsv(columns, rows)).slice(1);
   assert.equal(back.length, csvRows.length);
   back.forEach((r, i) => assert.deepEqual(columns.map((c) => (r[c] === null || r[c] === undefined ? null : String(r[c]))), csvRows[i]));
   // "007" is not canonical integer text, so n stays a string column; x is canonical except 1e21 -> string too
   assert.equal(typeof back[0].n, "string");
-  const typed = writeParquet(["n"], ["integer"], [["42"], [null], ["-9"]]);
+  const typed = await writeParquet(["n"], ["integer"], [["42"], [null], ["-9"]]);
   const typedBack = await parquetReadObjects({file: typed.buffer.slice(typed.byteOffset, typed.byteOffset + typed.byteLength) as ArrayBuffer});
   assert.deepEqual(typedBack.map((r) => r.n), [42n, null, -9n]);
 });
@@ -189,19 +189,19 @@ test("no PHI in audit.jsonl, config.json or report.html; the report is self-cont
   assert.match(html, /Maximum prosecutor risk<\/td><td class="n">1<\/td><td class="n">0\.3333<\/td>/);
 });
 
-test("zipPackage: same files and bytes inside, identical zip in any time zone", () => {
+test("zipPackage: same files and bytes inside, identical zip in any time zone", async () => {
   assert.ok(cliPackage, "depends on the CLI test");
   const files = new Map([...cliPackage].map(([n, b]) => [n, new Uint8Array(b)]));
-  const zip = zipPackage(files, TIME);
+  const zip = await zipPackage(files, TIME);
   const back = unzipSync(zip);
   assert.deepEqual(Object.keys(back).sort(), [...files.keys()].sort());
   for (const [name, bytes] of files) assert.ok(Buffer.from(back[name]).equals(Buffer.from(bytes)), name);
   const other = spawnSync(process.execPath, ["--import", "tsx", "-e", `
-    import("${new URL("../../src/lib/export-package.ts", import.meta.url).pathname}").then(({zipPackage}) => {
+    import("${new URL("../../src/lib/export-package.ts", import.meta.url).pathname}").then(async ({zipPackage}) => {
       const files = new Map([["a.txt", new TextEncoder().encode("hello")]]);
-      process.stdout.write(Buffer.from(zipPackage(files, "${TIME}")).toString("hex"));
+      process.stdout.write(Buffer.from(await zipPackage(files, "${TIME}")).toString("hex"));
     });`], {encoding: "utf8", env: {...process.env, TZ: "Pacific/Kiritimati"}});
-  const here = Buffer.from(zipPackage(new Map([["a.txt", new TextEncoder().encode("hello")]]), TIME)).toString("hex");
+  const here = Buffer.from(await zipPackage(new Map([["a.txt", new TextEncoder().encode("hello")]]), TIME)).toString("hex");
   assert.equal(other.stdout, here, other.stderr);
 });
 
@@ -224,12 +224,22 @@ test("atomic output: a failed run leaves no folder and no temporary files; exist
   assert.deepEqual(readdirSync(work).filter((f) => f.includes("partial")), []);
 });
 
-test("atomic output: a write that fails half-way leaves neither the folder nor the partial files", () => {
+test("atomic output: a write that fails half-way leaves neither the folder nor the partial files", async () => {
   const out = join(work, "half");
   const files = new Map<string, Uint8Array>([["config.json", new Uint8Array([123, 125])], ["data.csv", new Uint8Array([97])], ["bad\u0000name", new Uint8Array([1])]]);
-  assert.throws(() => writePackageAtomically(files, out));
+  await assert.rejects(writePackageAtomically(files, out));
   assert.ok(!existsSync(out));
   assert.deepEqual(readdirSync(work).filter((f) => f.includes("partial")), []);
+});
+
+test("atomic output: a run that fails after the data streamed out leaves no folder, no partial files and no DuckDB work folder", async () => {
+  const out = join(work, "late-failure");
+  // the zip goes under a path whose parent is a file: it fails after the whole package was written
+  const blocker = join(work, "not-a-folder");
+  writeFileSync(blocker, "x");
+  await assert.rejects(runApply({configPath, inputPaths: inputs, outDir: out, keyFile, exportTime: TIME, zipPath: join(blocker, "package.zip")}), /ENOTDIR|EEXIST|not a directory/);
+  assert.ok(!existsSync(out));
+  assert.deepEqual(readdirSync(work).filter((f) => f.includes("late-failure")), []);
 });
 
 test("bad input errors: different dataset, wrong input count, missing key, CLI exit codes", async () => {
@@ -361,7 +371,7 @@ test("apply --zip writes the package's files as one zip, the same bytes as zipPa
   const entries = unzipSync(new Uint8Array(readFileSync(zip)));
   assert.deepEqual(Object.keys(entries).sort(), [...folder.keys()].sort());
   for (const [name, bytes] of folder) assert.ok(Buffer.from(entries[name]).equals(bytes), name);
-  const expected = zipPackage(new Map([...folder].map(([n, b]) => [n, new Uint8Array(b)])), "2026-01-31T12:00:00Z");
+  const expected = await zipPackage(new Map([...folder].map(([n, b]) => [n, new Uint8Array(b)])), "2026-01-31T12:00:00Z");
   assert.ok(Buffer.from(readFileSync(zip)).equals(Buffer.from(expected)));
   assert.equal(cli(["apply", "--config", configPath, "--input", ...inputs, "--out", join(work, "zipped2"), "--key-file", keyFile, "--zip"]).status, 2);
 });

@@ -17,8 +17,8 @@ function inputWith(details: Record<string, string | number>): ExportPackageInput
 }
 
 test("regression: audit history events are written with sorted keys whatever the config's key order", () => {
-  const a = formatAudit(inputWith({zeta: 1, alpha: "x", middle: 2}), "hash", new Map());
-  const b = formatAudit(inputWith({alpha: "x", middle: 2, zeta: 1}), "hash", new Map());
+  const a = formatAudit(inputWith({zeta: 1, alpha: "x", middle: 2}), "hash", new Map(), new Map());
+  const b = formatAudit(inputWith({alpha: "x", middle: 2, zeta: 1}), "hash", new Map(), new Map());
   assert.equal(a, b);
   const first = JSON.parse(a.split("\n")[0]);
   assert.deepEqual(Object.keys(first.details), ["alpha", "middle", "zeta"]);
