@@ -1,18 +1,19 @@
 // `deid-workbench apply` throughput on the generated patient table (src/lib/sample-data.ts): rows per
-// second for the whole run (fingerprint, load, tokens + offsets, SQL transformations, package build),
-// with the phases broken down. Native DuckDB (the CLI's engine). APPLY_BENCH_ROWS sets the sizes
-// (comma-separated; default 100000,1000000).
+// second for the whole CLI run (fingerprint, load, tokens + offsets, SQL transformations, risk and
+// utility figures, streamed CSV + Parquet, report), phases broken down, and peak memory, each run in
+// its own process. Baseline in the same run: DuckDB alone copying the CSV sorted. Memory: peak RSS at
+// 10M rows against 1M (flat = the package streams). APPLY_BENCH_ROWS sets the sizes (default
+// 1000000,10000000; the 10M table is ~1.2 GB and is generated once under bench/.cache).
 import {createHash} from "node:crypto";
+import {spawnSync} from "node:child_process";
+import {mkdirSync, rmSync, statSync, writeFileSync} from "node:fs";
+import {basename, join} from "node:path";
+import {fileURLToPath} from "node:url";
 import {openNativeDuckDB} from "../loaders/duckdb-native.js";
-import {loadReferenceTables} from "../loaders/hierarchy-files.js";
-import {sha256File} from "../loaders/apply-package.js";
-import {applyTransformations, outputRowsSql} from "../src/lib/apply-transformations.js";
-import {buildExportPackage} from "../src/lib/export-package.js";
-import {loadCsv} from "../src/lib/ingest.js";
-import {deriveKeysFromSecret} from "../src/lib/keys.js";
+import {defaultMemoryLimit, sha256File} from "../loaders/apply-package.js";
+import {formatKeyFile} from "../src/lib/keys.js";
 import {validateTransformConfig, type TransformConfig} from "../src/lib/transform-config.js";
 import {generatedTable} from "./generated-tables.js";
-import {attachNodeSigners} from "../loaders/node-hmac.js";
 
 /** A realistic config for the generated table: every Safe Harbor category present is handled. */
 export function benchConfig(): TransformConfig {
@@ -59,47 +60,58 @@ export function benchConfig(): TransformConfig {
   });
 }
 
-async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const t0 = performance.now();
-  const result = await fn();
-  return [(performance.now() - t0) / 1000, result];
+/**
+ * One `apply` run in a child process (so its peak memory is its own): the CLI's runApply end to end on
+ * `path`, with phase times from its progress lines. Prints one JSON line.
+ */
+export async function runApplyChild(path: string, workDir: string): Promise<{seconds: number; maxRssMb: number; phases: [string, number][]; records: number}> {
+  const config = benchConfig();
+  config.inputs[0].file = basename(path);
+  config.inputs[0].sha256 = await sha256File(path);
+  writeFileSync(join(workDir, "config.json"), JSON.stringify(config));
+  writeFileSync(join(workDir, "bench.key"), formatKeyFile(createHash("sha256").update("bench").digest()));
+  const out = join(workDir, "package");
+  rmSync(out, {recursive: true, force: true});
+  const child = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./apply-child.ts", import.meta.url)), path, workDir], {encoding: "utf8", maxBuffer: 1 << 24});
+  if (child.status !== 0) throw new Error(`apply child failed: ${child.stderr}`);
+  rmSync(out, {recursive: true, force: true});
+  return JSON.parse(child.stdout.trim().split("\n").at(-1)!);
+}
+
+/** Baseline in the same run: native DuckDB alone reads the CSV as text and writes it back sorted (no transformation, no JS). */
+async function duckdbCopyBaseline(path: string, workDir: string): Promise<number> {
+  const conn = await openNativeDuckDB(":memory:", {temp_directory: join(workDir, "spill"), memory_limit: defaultMemoryLimit()});
+  try {
+    const t0 = performance.now();
+    await conn.exec(`COPY (SELECT * FROM read_csv('${path}', all_varchar = true, header = true) ORDER BY ALL) TO '${join(workDir, "baseline.csv")}' (HEADER)`);
+    return (performance.now() - t0) / 1000;
+  } finally {
+    conn.close();
+    rmSync(join(workDir, "baseline.csv"), {force: true});
+  }
 }
 
 export async function benchApply(): Promise<void> {
-  const sizes = (process.env.APPLY_BENCH_ROWS ?? "100000,1000000").split(",").map(Number);
-  const refs = loadReferenceTables();
-  const secret = createHash("sha256").update("bench").digest();
-  const keys = attachNodeSigners(await deriveKeysFromSecret(secret), {keyFile: secret});
+  const sizes = (process.env.APPLY_BENCH_ROWS ?? "1000000,10000000").split(",").map(Number);
+  const workDir = "bench/.cache/apply-work";
+  mkdirSync(workDir, {recursive: true});
+  const peaks: [number, number, number][] = [];
   for (const rows of sizes) {
     const path = await generatedTable(rows);
-    const config = benchConfig();
-    const conn = await openNativeDuckDB();
-    try {
-      const [tHash, sha256] = await time(() => sha256File(path));
-      config.inputs[0].sha256 = sha256;
-      const [tLoad] = await time(() => loadCsv(conn, path, "src_patients", {delimiter: ",", allText: true}));
-      const [tApply, result] = await time(() => applyTransformations(conn, config, {sourceTables: {patients: "src_patients"}, keys, refs}));
-      const t = result.tables[0];
-      const [tRead, out] = await time(async () => (await conn.query(outputRowsSql(t))).map((r) => t.columns.map((c) => (r[c] === null ? null : String(r[c])))));
-      const [tBuild, files] = await time(() =>
-        buildExportPackage({
-          config,
-          tables: [{name: "patients", columns: t.columns, rows: out}],
-          inputs: [{name: "patients.csv", sha256, table: "patients", records: t.inputRecords, columns: 19}],
-          statistics: result.statistics,
-          figures: {riskBefore: result.riskBefore, riskAfter: result.riskAfter},
-          exportTime: "2026-01-01T00:00:00Z"
-        })
-      );
-      const total = tHash + tLoad + tApply + tRead + tBuild;
-      const mb = (name: string) => ((files.get(name)?.length ?? 0) / 1e6).toFixed(1);
-      console.log(
-        `apply ${rows.toLocaleString("en-US")} rows (native): total ${total.toFixed(2)} s = ${Math.round(rows / total).toLocaleString("en-US")} rows/s | ` +
-          `sha256 ${tHash.toFixed(2)} s, load ${tLoad.toFixed(2)} s, transform ${tApply.toFixed(2)} s, read rows ${tRead.toFixed(2)} s, build package ${tBuild.toFixed(2)} s | ` +
-          `suppressed ${result.statistics.suppressedRecords}, data.csv ${mb("data.csv")} MB, data.parquet ${mb("data.parquet")} MB`
-      );
-    } finally {
-      conn.close();
+    const inputMb = statSync(path).size / 1e6;
+    const baseline = await duckdbCopyBaseline(path, workDir);
+    const run = await runApplyChild(path, workDir);
+    peaks.push([rows, run.maxRssMb, inputMb]);
+    const phases = run.phases.map(([step, s]) => `${step} ${s.toFixed(1)} s`).join(", ");
+    console.log(
+      `apply ${rows.toLocaleString("en-US")} rows (${inputMb.toFixed(0)} MB CSV, native, whole CLI run): ${run.seconds.toFixed(1)} s = ${Math.round(rows / run.seconds).toLocaleString("en-US")} rows/s, ` +
+        `peak RSS ${run.maxRssMb.toFixed(0)} MB | x${(run.seconds / baseline).toFixed(1)} the time of DuckDB alone copying the CSV sorted (${baseline.toFixed(1)} s) | ${phases}`
+    );
+  }
+  if (peaks.length > 1) {
+    const [r0, m0, i0] = peaks[0];
+    for (const [r, m, i] of peaks.slice(1)) {
+      console.log(`apply memory: ${r.toLocaleString("en-US")} rows (x${(r / r0).toFixed(0)} the rows, x${(i / i0).toFixed(1)} the input) peak RSS x${(m / m0).toFixed(2)} that of ${r0.toLocaleString("en-US")} rows`);
     }
   }
 }

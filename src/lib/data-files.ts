@@ -23,6 +23,8 @@ export interface TableRows {
   types: FieldType[];
   /** The rows in package order. `only` (column indexes) asks for those columns only, in that order. */
   chunks(only?: number[]): AsyncIterable<TextColumns>;
+  /** Optional: the distinct values of column j (any order, in chunks); typing reads these instead of every row. */
+  distinct?(j: number): AsyncIterable<TextColumns>;
 }
 
 /** Something that takes a file's bytes in order. */
@@ -75,6 +77,22 @@ export async function decideParquetTypes(table: TableRows): Promise<ParquetColum
   const result: ParquetColumnType[] = table.types.map((t) => (t === "integer" ? "INT64" : t === "decimal" ? "DOUBLE" : "STRING"));
   const candidates = result.map((t, j) => (t === "STRING" ? -1 : j)).filter((j) => j >= 0);
   if (candidates.length === 0) return result;
+  if (table.distinct) {
+    for (const j of candidates) {
+      const check = result[j] === "INT64" ? isCanonicalInt64 : isCanonicalDouble;
+      scan: for await (const chunk of table.distinct(j)) {
+        const values = chunk.columns[0];
+        for (let i = 0; i < chunk.rows; ++i) {
+          const v = values[i];
+          if (v !== null && !check(v)) {
+            result[j] = "STRING";
+            break scan;
+          }
+        }
+      }
+    }
+    return result;
+  }
   let open = candidates.slice();
   for await (const chunk of table.chunks(candidates)) {
     candidates.forEach((j, position) => {

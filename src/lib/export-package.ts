@@ -361,7 +361,8 @@ export async function applyAndWritePackage(
       name: t.table,
       columns: t.columns,
       chunks: (only?: number[]) =>
-        textChunks(streamColumns(conn, only ? `SELECT ${only.map((j) => quoteIdentifier(t.columns[j])).join(", ")} FROM ${quoteIdentifier(t.sqlTable)}` : outputRowsSql(t)))
+        textChunks(streamColumns(conn, only ? `SELECT ${only.map((j) => quoteIdentifier(t.columns[j])).join(", ")} FROM ${quoteIdentifier(t.sqlTable)}` : outputRowsSql(t))),
+      distinct: (j: number) => textChunks(streamColumns(conn, `SELECT DISTINCT ${quoteIdentifier(t.columns[j])} FROM ${quoteIdentifier(t.sqlTable)}`))
     }));
     const written = await writeExportPackage(
       {

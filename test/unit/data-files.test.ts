@@ -79,6 +79,20 @@ test("numeric typing: canonical number text only", async () => {
   for (const v of ["1.50", "1e21", " 1", "", "NaN", "Infinity", "0.10"]) assert.ok(!isCanonicalDouble(v), v);
   const types = await decideParquetTypes(tableRowsFromRows(["a", "b", "c"], ["integer", "decimal", "string"], [["1", "2.5", "7"], [null, "0.10", "8"]]));
   assert.deepEqual(types, ["INT64", "STRING", "STRING"]);
+  // the distinct-values path (SQL tables) decides the same, and never reads the rows
+  const rows: (string | null)[][] = [["1", "2.5", "7"], [null, "0.10", "8"], ["1", "2.5", "7"]];
+  const base = tableRowsFromRows(["a", "b", "c"], ["integer", "decimal", "string"], rows);
+  const viaDistinct = await decideParquetTypes({
+    ...base,
+    chunks: () => {
+      throw new Error("rows read although distinct values were offered");
+    },
+    async *distinct(j: number) {
+      const values = [...new Set(rows.map((r) => r[j]))];
+      yield {rows: values.length, columns: [values]};
+    }
+  });
+  assert.deepEqual(viaDistinct, ["INT64", "STRING", "STRING"]);
 });
 
 test("zip: same bytes whatever the input chunking; entries unzip to the files; sorted names", async () => {
