@@ -2,16 +2,16 @@
  * Turn loaded input tables into de-identified output tables, in SQL (DuckDB) as far as possible:
  * remove / redact / mask / pseudonymize / date-shift / generalize / top-code / suppress, as the
  * config's data dictionary says. Per-value HMAC tokens and per-patient offsets are computed in JS over
- * the DISTINCT values only and joined back as mapping tables. Semantics: docs/semantics.md,
+ * the DISTINCT values only, a page at a time, and joined back as mapping tables. Semantics: docs/semantics.md,
  * "Transformations and the export package".
  */
-import {DEFAULT_TOKEN_LENGTH, pseudonymizeValues, TokenRegistry} from "./pseudonyms.js";
-import {computeDateOffsets} from "./date-shift.js";
+import {collisionMessage, computeTokenBodies, DEFAULT_TOKEN_LENGTH, TOKEN_BODY_LENGTH} from "./pseudonyms.js";
+import {computePackedDateOffsets} from "./date-shift.js";
 import {evaluateTransformation, dropEvaluation, dropFrequencyTable, prepareFrequencyTable, type EvaluatedTransformation, type FrequencyTable} from "./equivalence-classes.js";
 import {builtinHierarchy, levelOf, materializeHierarchies, type QuasiIdentifier, type ReferenceTables} from "./hierarchies.js";
 import {checkKeyFingerprints, signerFor, type RunKeys} from "./keys.js";
 import {computeRiskSummary, type RiskSummary} from "./risk.js";
-import {quoteIdentifier as qi, quoteLiteral, type SqlConnection} from "./sql.js";
+import {columnOf, queryColumns, quoteIdentifier as qi, quoteLiteral, type SqlConnection} from "./sql.js";
 import {
   configNeedsKey,
   hierarchyFromSpec,
@@ -93,9 +93,8 @@ export async function applyTransformations(conn: SqlConnection, config: Transfor
   }
 
   progress("pseudonyms");
-  const registry = new TokenRegistry();
   const statistics: ApplyStatistics = {suppressedRecords: 0, violatingRecords: 0, topCoded: {}, datesWithoutPatient: {}, tokensByDomain: {}, patientsShifted: 0};
-  const maps = await buildTokenMaps(conn, config, options, registry, statistics);
+  const maps = await buildTokenMaps(conn, config, options, statistics);
 
   const modelInput = privacyModelTable(config);
   const tables: AppliedTable[] = [];
@@ -203,10 +202,16 @@ async function checkValues(conn: SqlConnection, input: InputSpec, src: string): 
 
 interface TokenMap {
   domain: string;
-  /** Temp table (value VARCHAR, token VARCHAR, offset INTEGER NULL). */
+  /** Temp table (rn BIGINT, value VARCHAR, token VARCHAR, offset INTEGER NULL); rn numbers the distinct values in sort order. */
   table: string;
   hasOffsets: boolean;
 }
+
+/**
+ * Distinct values per page of the token step: JS holds one page at a time (its values, MACs and
+ * tokens), DuckDB holds the rest, so memory does not grow with the number of patients.
+ */
+export const TOKEN_PAGE_SIZE = 100_000;
 
 let mapCounter = 0;
 
@@ -224,7 +229,20 @@ function patientDomain(config: TransformConfig): string | null {
   return domains.size ? [...domains][0] : null;
 }
 
-async function buildTokenMaps(conn: SqlConnection, config: TransformConfig, options: ApplyOptions, registry: TokenRegistry, statistics: ApplyStatistics): Promise<Map<string, TokenMap>> {
+/**
+ * One mapping table per pseudonym domain: each distinct value of the domain's fields with its token
+ * (prefix + the first `length` characters of the 52-character body) and, for the patient domain, its
+ * date offset (drawn from the full body). Values are numbered in DuckDB and processed `pageSize` at a
+ * time; then one SQL query checks the run for collisions. Exported for tests (page size).
+ */
+export async function buildTokenMaps(
+  conn: SqlConnection,
+  config: TransformConfig,
+  options: Pick<ApplyOptions, "sourceTables" | "keys">,
+  statistics: Pick<ApplyStatistics, "tokensByDomain" | "patientsShifted">,
+  pageSize = TOKEN_PAGE_SIZE
+): Promise<Map<string, TokenMap>> {
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new Error(`token page size must be a positive integer, got ${pageSize}`);
   // domain -> the (table, field) pairs whose values it covers
   const members = new Map<string, {input: InputSpec; field: FieldSpec}[]>();
   const shape = new Map<string, {prefix: string; length: number}>();
@@ -249,55 +267,129 @@ async function buildTokenMaps(conn: SqlConnection, config: TransformConfig, opti
     }
   }
   const maps = new Map<string, TokenMap>();
-  for (const [domain, fields] of members) {
-    const union = fields.map(({input, field}) => `SELECT ${qi(field.name)} AS v FROM ${qi(options.sourceTables[input.table])} WHERE ${qi(field.name)} IS NOT NULL`).join(" UNION ");
-    const rows = await conn.query(`SELECT DISTINCT v FROM (${union}) ORDER BY v`);
-    const values = rows.map((r) => String(r.v));
-    // the full 52-character token body: the published token is prefix + its first `length` characters
-    const bodies = await pseudonymizeValues(signerFor(options.keys!, "pseudonym"), values, {domain, length: 52, prefix: ""});
-    const published = shape.get(domain);
-    if (published) {
-      const fieldName = fields.filter((f) => f.field.transform.action === "pseudonymize").map((f) => `${f.input.table}.${f.field.name}`).join(", ");
-      for (const v of values) registry.register(published.prefix + bodies.get(v)!.slice(0, published.length), domain, v, fieldName);
-      statistics.tokensByDomain[domain] = values.length;
+  // published domains in the order their tokens are issued, for the collision check
+  const issued: {domain: string; field: string; table: string}[] = [];
+  const scratch: string[] = [];
+  try {
+    for (const [domain, fields] of members) {
+      const id = ++mapCounter;
+      const values = `__deid_values_${id}`;
+      const keyed = `__deid_keyed_${id}`;
+      const table = `__deid_map_${id}`;
+      scratch.push(values, keyed, table);
+      const union = fields.map(({input, field}) => `SELECT ${qi(field.name)} AS v FROM ${qi(options.sourceTables[input.table])} WHERE ${qi(field.name)} IS NOT NULL`).join(" UNION ");
+      await conn.exec(`CREATE OR REPLACE TEMP TABLE ${qi(values)} AS SELECT row_number() OVER (ORDER BY v) AS rn, v FROM (SELECT DISTINCT v FROM (${union})) ORDER BY rn`);
+      const [{n}] = await conn.query(`SELECT count(*)::BIGINT AS n FROM ${qi(values)}`);
+      const count = Number(n);
+      await conn.exec(`CREATE OR REPLACE TEMP TABLE ${qi(keyed)} (rn BIGINT, token VARCHAR, "offset" INTEGER)`);
+      const published = shape.get(domain) ?? null;
+      const shifts = domain === shiftDomain;
+      const readPage = async (first: number) =>
+        columnOf(await queryColumns(conn, `SELECT v FROM ${qi(values)} WHERE rn > ${first} AND rn <= ${first + pageSize} ORDER BY rn`), "v") as string[];
+      // DuckDB inserts one page while JS computes the next page's MACs (one statement at a time on the
+      // connection; at most two pages in memory)
+      let inserting: Promise<void> = Promise.resolve();
+      try {
+        let page = count > 0 ? await readPage(0) : [];
+        for (let first = 0; first < count; first += pageSize) {
+          // the full 52-character token body: the published token is prefix + its first `length` characters
+          const bodies = await computeTokenBodies(signerFor(options.keys!, "pseudonym"), page, domain);
+          const offsets = shifts ? await computePackedDateOffsets(signerFor(options.keys!, "date-shift"), bodies, TOKEN_BODY_LENGTH, page.length, config.dateShift.maxDays) : null;
+          await inserting;
+          const rows = page.length;
+          page = first + pageSize < count ? await readPage(first + pageSize) : [];
+          inserting = insertKeyedRows(conn, keyed, first, rows, published ? {bodies, ...published} : null, offsets);
+          inserting.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+        }
+      } finally {
+        await inserting.catch(() => {});
+      }
+      await inserting;
+      await conn.exec(
+        `CREATE OR REPLACE TEMP TABLE ${qi(table)} AS SELECT v.rn, v.v AS value, k.token, k."offset" FROM ${qi(values)} v JOIN ${qi(keyed)} k USING (rn); ` +
+          `DROP TABLE ${qi(values)}; DROP TABLE ${qi(keyed)}`
+      );
+      maps.set(domain, {domain, table, hasOffsets: shifts});
+      if (published) {
+        const field = fields.filter((f) => f.field.transform.action === "pseudonymize").map((f) => `${f.input.table}.${f.field.name}`).join(", ");
+        issued.push({domain, field, table});
+        statistics.tokensByDomain[domain] = count;
+      }
+      if (shifts) statistics.patientsShifted = count;
     }
-    const offsets = domain === shiftDomain ? await computeDateOffsets(signerFor(options.keys!, "date-shift"), bodies.values(), config.dateShift.maxDays) : null;
-    if (offsets) statistics.patientsShifted = values.length;
-    const table = `__deid_map_${++mapCounter}`;
-    await conn.exec(`CREATE OR REPLACE TEMP TABLE ${qi(table)} (value VARCHAR, token VARCHAR, "offset" INTEGER)`);
-    await insertMappingRows(
-      conn,
-      table,
-      values.map((v) => {
-        const body = bodies.get(v)!;
-        return [v, published ? published.prefix + body.slice(0, published.length) : null, offsets ? offsets.get(body)! : null];
-      })
-    );
-    maps.set(domain, {domain, table, hasOffsets: offsets !== null});
+    await checkTokenCollisions(conn, issued);
+  } catch (error) {
+    for (const t of scratch) await conn.exec(`DROP TABLE IF EXISTS ${qi(t)}`);
+    throw error;
   }
   return maps;
 }
 
-const UNIT = "\u001f";
-const RECORD = "\u001e";
+/**
+ * Two different (domain, value) pairs with one token would silently merge two patients, so that is an
+ * error. Tokens count as issued domain by domain, values in sort order; the error names the field and
+ * domain of the first pair whose token was already issued (as TokenRegistry.register would).
+ */
+async function checkTokenCollisions(conn: SqlConnection, issued: {domain: string; field: string; table: string}[]): Promise<void> {
+  if (issued.length === 0) return;
+  const all = issued.map((m, d) => `SELECT ${d} AS d, rn, token FROM ${qi(m.table)}`).join(" UNION ALL ");
+  const rows = await conn.query(
+    `WITH issued AS (${all}) SELECT d FROM (` +
+      `SELECT d, rn, row_number() OVER (PARTITION BY token ORDER BY d, rn) AS k FROM issued WHERE token IN (SELECT token FROM issued GROUP BY token HAVING count(*) > 1)` +
+      `) WHERE k = 2 ORDER BY d, rn LIMIT 1`
+  );
+  if (rows.length) {
+    const second = issued[Number(rows[0].d)];
+    throw new Error(collisionMessage(second.field, second.domain));
+  }
+}
+
+const COMMA = 44;
+const MINUS = 45;
+const ZERO = 48;
 
 /**
- * Insert (value, token, offset) rows. One string literal split in SQL is ~25x faster than VALUES lists
- * (measured with native DuckDB); values holding the separator characters go through VALUES.
+ * Insert the (rn, token, offset) rows of one page: rn = first + 1, first + 2, ... One string literal
+ * of comma-separated records, split in SQL, is ~25x faster than VALUES lists (measured with native
+ * DuckDB). A record is the token's body characters (base32, never a comma) followed by the offset.
  */
-async function insertMappingRows(conn: SqlConnection, table: string, rows: [string, string | null, number | null][]): Promise<void> {
-  const plain = rows.filter((r) => !r[0].includes(UNIT) && !r[0].includes(RECORD));
-  const odd = rows.filter((r) => r[0].includes(UNIT) || r[0].includes(RECORD));
-  for (let i = 0; i < plain.length; i += 50_000) {
-    const text = plain.slice(i, i + 50_000).map(([v, t, o]) => `${v}${UNIT}${t ?? ""}${UNIT}${o ?? ""}`).join(RECORD);
-    await conn.exec(
-      `INSERT INTO ${qi(table)} SELECT s[1], NULLIF(s[2], ''), CAST(NULLIF(s[3], '') AS INTEGER) FROM (SELECT string_split(unnest(string_split(${quoteLiteral(text)}, chr(30))), chr(31)) AS s)`
-    );
+async function insertKeyedRows(
+  conn: SqlConnection,
+  table: string,
+  first: number,
+  count: number,
+  tokens: {bodies: Uint8Array; prefix: string; length: number} | null,
+  offsets: Int32Array | null
+): Promise<void> {
+  const length = tokens?.length ?? 0;
+  const text = new Uint8Array(count * (length + 8));
+  let at = 0;
+  for (let i = 0; i < count; ++i) {
+    if (i > 0) text[at++] = COMMA;
+    if (tokens) {
+      const from = TOKEN_BODY_LENGTH * i;
+      for (let j = 0; j < length; ++j) text[at++] = tokens.bodies[from + j];
+    }
+    if (offsets) {
+      let o = offsets[i];
+      if (o < 0) {
+        text[at++] = MINUS;
+        o = -o;
+      }
+      const digits = at;
+      do {
+        text[at++] = ZERO + (o % 10);
+        o = Math.floor(o / 10);
+      } while (o > 0);
+      text.subarray(digits, at).reverse();
+    }
   }
-  for (let i = 0; i < odd.length; i += 1000) {
-    const chunk = odd.slice(i, i + 1000).map(([v, t, o]) => `(${quoteLiteral(v)}, ${t === null ? "NULL" : quoteLiteral(t)}, ${o === null ? "NULL" : o})`);
-    await conn.exec(`INSERT INTO ${qi(table)} VALUES ${chunk.join(", ")}`);
-  }
+  const records = new TextDecoder().decode(text.subarray(0, at));
+  const token = tokens ? `${quoteLiteral(tokens.prefix)} || substr(s, 1, ${length})` : "NULL";
+  const offset = offsets ? `CAST(${tokens ? `substr(s, ${length + 1})` : "s"} AS INTEGER)` : "NULL";
+  await conn.exec(
+    `INSERT INTO ${qi(table)} SELECT ${first} + i, ${token}, ${offset} FROM (SELECT unnest(l) AS s, generate_subscripts(l, 1) AS i FROM (SELECT string_split(${quoteLiteral(records)}, ',') AS l))`
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

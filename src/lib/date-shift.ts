@@ -1,4 +1,4 @@
-import {hmacMany, utf8, type HmacSigner} from "./keys.js";
+import {hmacMany, hmacPacked, utf8, type HmacSigner} from "./keys.js";
 
 /**
  * Per-patient date shifting. Every date of one patient moves by the same offset, so intervals between
@@ -43,8 +43,12 @@ function checkMaxDays(maxDays: number): number {
 }
 
 function offsetFromMac(mac: Uint8Array, maxDays: number): number | null {
-  const view = new DataView(mac.buffer, mac.byteOffset, mac.byteLength);
-  for (let i = 0; i + 4 <= mac.length; i += 4) {
+  return offsetFromWords(new DataView(mac.buffer, mac.byteOffset, mac.byteLength), 0, maxDays);
+}
+
+/** The offset drawn from the 8 big-endian words of the MAC at view[at..at + 32), or null when all are rejected. */
+function offsetFromWords(view: DataView, at: number, maxDays: number): number | null {
+  for (let i = at; i < at + 32; i += 4) {
     const index = uniformIndexFromWord(view.getUint32(i, false), 2 * maxDays);
     if (index !== null) return offsetFromIndex(index, maxDays);
   }
@@ -75,6 +79,33 @@ export async function computeDateOffsets(key: CryptoKey | HmacSigner, patientTok
     for (const [j, t] of slice.entries()) result.set(t, offsetFromMac(macs[j], maxDays) ?? (await computeDateOffset(key, t, maxDays)));
   }
   return result;
+}
+
+/**
+ * computeDateOffsets for `count` tokens of ASCII characters packed `width` bytes each (token i at
+ * tokens[width * i .. width * (i + 1))), without an object per token: offset i in the result.
+ */
+export async function computePackedDateOffsets(key: CryptoKey | HmacSigner, tokens: Uint8Array, width: number, count: number, maxDays = DEFAULT_MAX_SHIFT_DAYS): Promise<Int32Array> {
+  checkMaxDays(maxDays);
+  const head = utf8("date-shift/v1/");
+  const tail = utf8("/0");
+  const size = head.length + width + tail.length;
+  const bytes = new Uint8Array(size * count);
+  const ends = new Uint32Array(count);
+  for (let i = 0; i < count; ++i) {
+    bytes.set(head, size * i);
+    bytes.set(tokens.subarray(width * i, width * (i + 1)), size * i + head.length);
+    bytes.set(tail, size * i + head.length + width);
+    ends[i] = size * (i + 1);
+  }
+  const macs = await hmacPacked(key, {bytes, ends, count});
+  const view = new DataView(macs.buffer, macs.byteOffset, macs.byteLength);
+  const offsets = new Int32Array(count);
+  for (let i = 0; i < count; ++i) {
+    const offset = offsetFromWords(view, 32 * i, maxDays);
+    offsets[i] = offset ?? (await computeDateOffset(key, String.fromCharCode(...tokens.subarray(width * i, width * (i + 1))), maxDays));
+  }
+  return offsets;
 }
 
 /**

@@ -31,6 +31,15 @@ export type KeyDerivation =
  */
 export interface HmacSigner {
   signMany(messages: Uint8Array[]): Promise<Uint8Array[]>;
+  /** Optional: the same HMACs for packed messages, 32 bytes each in message order, with no object per message. */
+  signPacked?(messages: PackedMessages): Uint8Array | Promise<Uint8Array>;
+}
+
+/** Many messages in one buffer: message i is bytes[ends[i - 1] (0 for i = 0) .. ends[i]). */
+export interface PackedMessages {
+  bytes: Uint8Array;
+  ends: Uint32Array;
+  count: number;
 }
 
 export interface RunKeys {
@@ -90,6 +99,21 @@ export async function hmacSha256(key: CryptoKey, message: Uint8Array): Promise<U
 export async function hmacMany(key: CryptoKey | HmacSigner, messages: Uint8Array[]): Promise<Uint8Array[]> {
   if ("signMany" in key) return key.signMany(messages);
   return Promise.all(messages.map((m) => hmacSha256(key, m)));
+}
+
+/** HMAC-SHA-256 of packed messages, 32 bytes per message in order (message i at [32i, 32i + 32)). */
+export async function hmacPacked(key: CryptoKey | HmacSigner, messages: PackedMessages): Promise<Uint8Array> {
+  if ("signPacked" in key && key.signPacked) return key.signPacked(messages);
+  const out = new Uint8Array(32 * messages.count);
+  // batches bound the number of pending WebCrypto promises
+  for (let first = 0; first < messages.count; first += 4096) {
+    const last = Math.min(messages.count, first + 4096);
+    const batch: Uint8Array[] = [];
+    for (let i = first; i < last; ++i) batch.push(messages.bytes.slice(i === 0 ? 0 : messages.ends[i - 1], messages.ends[i]));
+    const macs = await hmacMany(key, batch);
+    macs.forEach((mac, j) => out.set(mac, 32 * (first + j)));
+  }
+  return out;
 }
 
 /** The signer to use for a purpose: the host's fast one if given, else the WebCrypto subkey. */

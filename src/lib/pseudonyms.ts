@@ -1,4 +1,4 @@
-import {hmacMany, hmacSha256, utf8, type HmacSigner} from "./keys.js";
+import {hmacMany, hmacPacked, hmacSha256, utf8, type HmacSigner} from "./keys.js";
 
 /**
  * Keyed pseudonym tokens: prefix + the first `length` characters of base32(HMAC-SHA-256(key, message)).
@@ -41,6 +41,25 @@ export function encodeBase32(bytes: Uint8Array): string {
   return out;
 }
 
+/** Characters of a full token body: base32 of the 256-bit HMAC. A published token is prefix + its first `length`. */
+export const TOKEN_BODY_LENGTH = 52;
+const BASE32_CODES = Uint8Array.from(BASE32_ALPHABET, (c) => c.charCodeAt(0));
+
+/** encodeBase32 of the 32 bytes at mac[from..from + 32), as 52 ASCII bytes written to out[at..at + 52). */
+function writeBase32(mac: Uint8Array, from: number, out: Uint8Array, at: number): void {
+  let buffer = 0;
+  let bits = 0;
+  for (let i = from; i < from + 32; ++i) {
+    buffer = ((buffer << 8) | mac[i]) & 0xfff;
+    bits += 8;
+    while (bits >= 5) {
+      out[at++] = BASE32_CODES[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  out[at] = BASE32_CODES[(buffer << (5 - bits)) & 31];
+}
+
 export function pseudonymMessage(value: string, domain: string): Uint8Array {
   return utf8(`pseudonym/v1/${domain}/${value}`);
 }
@@ -60,9 +79,53 @@ function checkLength(length: number): number {
 }
 
 /**
+ * The full token bodies of many values of one domain: value i's body, base32(HMAC(key, pseudonymMessage(value, domain))),
+ * as 52 ASCII bytes at [52i, 52i + 52). One buffer per call, so a page of values costs no object per value.
+ */
+export async function computeTokenBodies(key: CryptoKey | HmacSigner, values: ArrayLike<string>, domain: string): Promise<Uint8Array> {
+  const head = utf8(`pseudonym/v1/${domain}/`);
+  let capacity = 0;
+  for (let i = 0; i < values.length; ++i) capacity += head.length + 3 * values[i].length;
+  const bytes = new Uint8Array(capacity);
+  const ends = new Uint32Array(values.length);
+  let at = 0;
+  for (let i = 0; i < values.length; ++i) {
+    const value = values[i];
+    const start = at;
+    bytes.set(head, at);
+    at += head.length;
+    for (let j = 0; j < value.length; ++j) {
+      const code = value.charCodeAt(j);
+      if (code >= 0x80) {
+        // not ASCII: the exact bytes of the one-value path (UTF-8 of the whole message)
+        const message = pseudonymMessage(value, domain);
+        bytes.set(message, start);
+        at = start + message.length;
+        break;
+      }
+      bytes[at++] = code;
+    }
+    ends[i] = at;
+  }
+  const macs = await hmacPacked(key, {bytes, ends, count: values.length});
+  const bodies = new Uint8Array(TOKEN_BODY_LENGTH * values.length);
+  for (let i = 0; i < values.length; ++i) writeBase32(macs, 32 * i, bodies, TOKEN_BODY_LENGTH * i);
+  return bodies;
+}
+
+/** The error for two different (domain, value) pairs with one token; never names the values, which are PHI. */
+export function collisionMessage(field: string, domain: string): string {
+  return (
+    `pseudonym collision in field "${field}": two different values received the same token. ` +
+    `Increase the token length for domain "${domain}" in the config (each base32 character adds 5 bits).`
+  );
+}
+
+/**
  * Every token issued in one run. Two different (domain, value) pairs that end up with the same token
  * would silently merge two patients, so that is an error (raise the token length). The error never
- * names the values, which are PHI.
+ * names the values, which are PHI. `apply` makes the same check in SQL over its mapping tables
+ * (apply-transformations.ts), so its memory does not grow with the number of tokens.
  */
 export class TokenRegistry {
   private readonly owners = new Map<string, string>();
@@ -71,12 +134,7 @@ export class TokenRegistry {
     const owner = `${domain}\u0000${value}`;
     const previous = this.owners.get(token);
     if (previous === undefined) this.owners.set(token, owner);
-    else if (previous !== owner) {
-      throw new Error(
-        `pseudonym collision in field "${field}": two different values received the same token. ` +
-          `Increase the token length for domain "${domain}" in the config (each base32 character adds 5 bits).`
-      );
-    }
+    else if (previous !== owner) throw new Error(collisionMessage(field, domain));
   }
 
   get size(): number {
