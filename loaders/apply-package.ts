@@ -1,6 +1,6 @@
 /** Node host for `deid-workbench apply`: read files, run the engine on native DuckDB, write the package atomically. */
 import {createHash, randomBytes} from "node:crypto";
-import {closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync} from "node:fs";
+import {closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync} from "node:fs";
 import {totalmem} from "node:os";
 import {basename, dirname, join, resolve} from "node:path";
 import {openNativeDuckDB} from "./duckdb-native.js";
@@ -25,6 +25,12 @@ export interface ApplyRunOptions {
   force?: boolean;
   /** DuckDB memory limit, e.g. "8GB" (default: half of this machine's memory). */
   memoryLimit?: string;
+  /**
+   * Where DuckDB keeps the loaded tables: "memory" (fastest; uncompressed, spilled past the limit),
+   * "disk" (a compressed database file in the work folder), or "auto" (default: disk when the inputs
+   * would not fit in a quarter of the memory limit).
+   */
+  storage?: "memory" | "disk" | "auto";
   /** Also write the package as one zip here (atomically, like the folder). */
   zipPath?: string;
   onProgress?: (step: string) => void;
@@ -190,6 +196,39 @@ export function defaultMemoryLimit(): string {
   return `${Math.max(512, Math.floor(totalmem() / 2 / 2 ** 20))}MiB`;
 }
 
+const SIZE_UNITS: Record<string, number> = {kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40};
+
+/** Bytes in a DuckDB size setting like "8GB" or "4096MiB". */
+export function parseMemorySize(size: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b)$/i.exec(size.trim());
+  if (!m) throw new Error(`memory limit must be a size like 8GB or 4096MiB, got ${JSON.stringify(size)}`);
+  return Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()];
+}
+
+/**
+ * In-memory DuckDB tables are uncompressed: text takes about 4x its CSV size (measured: a 10 GB CSV
+ * spilled 40 GB). Past a quarter of the limit, a database file (compressed) is smaller and faster.
+ */
+export function chooseStorage(inputBytes: number, memoryLimit: string): "memory" | "disk" {
+  return inputBytes * 4 > parseMemorySize(memoryLimit) ? "disk" : "memory";
+}
+
+/** Remove work and partial folders beside `target` left by earlier runs that were killed (their process is gone). */
+export function removeStaleWork(target: string): void {
+  const prefix = `.${basename(target)}.`;
+  const parent = dirname(target);
+  if (!existsSync(parent)) return;
+  for (const name of readdirSync(parent)) {
+    const m = /^\.(?:work|partial)-(\d+)-[0-9a-f]{8}(?:\.old)?$/.exec(name.slice(prefix.length - 1));
+    if (!name.startsWith(prefix) || !m || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ESRCH") rmSync(join(parent, name), {recursive: true, force: true});
+    }
+  }
+}
+
 /**
  * `apply` end to end. Inputs are loaded into an in-memory DuckDB whose memory is capped and which spills
  * to a hidden work folder beside `outDir` (so tables larger than memory work), the package streams into a hidden partial
@@ -211,13 +250,18 @@ export async function runApply(options: ApplyRunOptions): Promise<ApplyRunResult
   let refs: ReferenceTables | undefined;
   if (needsReferenceTables(config)) refs = loadReferenceTables();
   mkdirSync(dirname(target), {recursive: true});
+  removeStaleWork(target);
+  const memoryLimit = options.memoryLimit ?? defaultMemoryLimit();
+  const inputBytes = options.inputPaths.reduce((n, p) => n + statSync(p).size, 0);
+  const storage = !options.storage || options.storage === "auto" ? chooseStorage(inputBytes, memoryLimit) : options.storage;
   const work = siblingPath(target, "work");
   const temp = siblingPath(target, "partial");
   mkdirSync(join(work, "spill"), {recursive: true});
   let conn: Awaited<ReturnType<typeof openNativeDuckDB>> | undefined;
   try {
-    // in-memory, but bounded: past the limit DuckDB evicts table blocks and sort runs to the spill folder
-    conn = await openNativeDuckDB(":memory:", {temp_directory: join(work, "spill"), memory_limit: options.memoryLimit ?? defaultMemoryLimit()});
+    // bounded either way: past the limit DuckDB evicts blocks and sort runs to the spill folder
+    conn = await openNativeDuckDB(storage === "disk" ? join(work, "work.duckdb") : ":memory:", {temp_directory: join(work, "spill"), memory_limit: memoryLimit});
+    progress(`DuckDB: ${storage === "disk" ? "database file" : "in memory"}, memory limit ${memoryLimit}, spilling to ${work}`);
     const inputs = [];
     for (const spec of config.inputs) {
       const file = matched.get(spec.table)!;

@@ -2,14 +2,14 @@ import {parseFlags, UsageError} from "../args.js";
 import {resolveExportTime, runApply} from "../apply-package.js";
 import type {Command} from "./command.js";
 
-const FLAGS = ["config", "input", "out", "key-file", "passphrase-env", "time", "zip", "memory-limit"];
+const FLAGS = ["config", "input", "out", "key-file", "passphrase-env", "time", "zip", "memory-limit", "storage"];
 const SWITCHES = ["force", "quiet"];
 
 export const applyCommand: Command = {
   summary: "Apply a transformation config and write the export package (config, CSV, Parquet, report, audit)",
   usage: `Usage: deid-workbench apply --config CONFIG.json --input FILE [FILE...] --out DIR
                            [--key-file KEY | --passphrase-env VAR] [--time ISO] [--zip FILE]
-                           [--memory-limit SIZE] [--force] [--quiet]
+                           [--memory-limit SIZE] [--storage auto|memory|disk] [--force] [--quiet]
 
 Checks every input against the config (SHA-256 fingerprint, columns, values), applies the
 transformations (remove, redact, mask, keyed pseudonyms, per-patient date shift, generalization,
@@ -35,6 +35,9 @@ identical to the browser's export).
                         streamed from the folder; refused above 4 GiB, as fflate writes no ZIP64)
   --memory-limit SIZE   DuckDB's memory limit, e.g. 8GB (default: half of this machine's memory);
                         beyond it DuckDB spills to the work folder beside DIR
+  --storage MODE        where DuckDB keeps the loaded tables: memory (fastest, uncompressed: about
+                        4x the CSV's size, spilled past the limit), disk (a compressed database file
+                        in the work folder), auto (default: disk when 4x the inputs exceed the limit)
   --force               replace DIR if it exists (still atomically)
   --quiet               no progress on stderr`,
   run: async (argv: string[]) => {
@@ -52,6 +55,8 @@ identical to the browser's export).
   const exportTime = resolveExportTime(time);
   const memoryLimit = flags.string("memory-limit");
   if (memoryLimit !== undefined && !/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit)) throw new UsageError(`--memory-limit must be a size like 8GB or 4096MiB, got ${JSON.stringify(memoryLimit)}`);
+  const storage = flags.string("storage") ?? "auto";
+  if (!["auto", "memory", "disk"].includes(storage)) throw new UsageError(`--storage must be auto, memory or disk, got ${JSON.stringify(storage)}`);
   const {fingerprints, config, records} = await runApply({
     configPath: flags.require("config"),
     inputPaths: inputs,
@@ -61,6 +66,7 @@ identical to the browser's export).
     exportTime,
     force: flags.boolean("force"),
     memoryLimit,
+    storage: storage as "auto" | "memory" | "disk",
     zipPath,
     onProgress: quiet ? undefined : (step) => process.stderr.write(`apply: ${step}\n`)
   });

@@ -347,6 +347,7 @@ export async function applyAndWritePackage(
           if (measured?.frontierNote) figures.notes!.frontier = measured.frontierNote;
         } catch (error) {
           figures.utilityAfter = null;
+          if (figures.frontier === undefined) figures.frontier = null;
           figures.notes!.utility = error instanceof Error ? error.message : String(error);
         }
       }

@@ -17,6 +17,9 @@ import type {ReferenceTables} from "./hierarchies.js";
 /** Above this many records ML utility is skipped (training runs in plain JS). */
 export const ML_UTILITY_MAX_RECORDS = 200_000;
 
+/** Above this many distinct (quasi-identifier, sensitive) combinations the report's utility figures are skipped (memory). */
+export const UTILITY_MAX_CLASSES = 12_000_000;
+
 /** The frontier is drawn when the lattice has at most this many nodes (it measures every node). */
 export const FRONTIER_MAX_NODES = 20_000;
 
@@ -24,7 +27,8 @@ export async function measurePackageUtility(
   conn: SqlConnection,
   config: TransformConfig,
   src: string,
-  refs?: ReferenceTables
+  refs?: ReferenceTables,
+  {maxClasses = UTILITY_MAX_CLASSES}: {maxClasses?: number} = {}
 ): Promise<{utility: UtilityReport; frontier: ReportFigures["frontier"]; frontierNote?: string} | null> {
   const input = privacyModelTable(config);
   const qiFields = input.fields.filter((f) => f.role === "quasi-identifier" && (f.transform.action === "generalize" || f.transform.action === "keep"));
@@ -38,6 +42,15 @@ export async function measurePackageUtility(
     tCloseness: pm.tCloseness ? [pm.tCloseness] : [],
     suppressionLimit: pm.suppressionLimit
   };
+  // The utility engine holds every distinct combination in memory (about 1 KB each with the frontier's
+  // roll-ups): past the limit the report says it was skipped rather than exhausting the machine.
+  const [{classes}] = await conn.query(`SELECT count(*)::BIGINT AS classes FROM (SELECT DISTINCT ${[...quasiIdentifiers.map((q) => q.name), ...sensitive].map((c) => qi(c)).join(", ")} FROM ${qi(src)})`);
+  if (Number(classes) > maxClasses) {
+    throw new Error(
+      `skipped: the table has ${Number(classes).toLocaleString("en-US")} distinct combinations of quasi-identifier and sensitive values, more than the ` +
+        `${maxClasses.toLocaleString("en-US")} the in-memory utility engine holds; measure utility with \`deid-workbench search\` on a sample`
+    );
+  }
   const counts = await computeClassCounts(conn, {table: src, quasiIdentifiers, sensitive});
   const levelList = qiFields.map((f) => levelForField(config, input, f) ?? 0);
   const {node: bottom, joint} = bottomClasses(counts);

@@ -6,7 +6,7 @@ import {join} from "node:path";
 import {createHash} from "node:crypto";
 import {parquetReadObjects} from "hyparquet";
 import {openWasmDuckDBInNode} from "../../loaders/duckdb-wasm-node.js";
-import {resolveExportTime, runApply, writePackageAtomically} from "../../loaders/apply-package.js";
+import {chooseStorage, parseMemorySize, removeStaleWork, resolveExportTime, runApply, writePackageAtomically} from "../../loaders/apply-package.js";
 import {spawnSync} from "node:child_process";
 import {loadCsv} from "../../src/lib/ingest.js";
 import {applyAndExport, formatCsv, formatCsvField, writeParquet, zipPackage} from "../../src/lib/export-package.js";
@@ -109,7 +109,8 @@ test("CLI apply writes the package; two runs are byte-identical; data.parquet eq
   const out1 = join(work, "pkg1");
   const out2 = join(work, "pkg2");
   await runApply({configPath, inputPaths: inputs, outDir: out1, keyFile, exportTime: TIME});
-  await runApply({configPath, inputPaths: [...inputs].reverse(), outDir: out2, keyFile, exportTime: TIME});
+  // the second run keeps its tables in a DuckDB database file with a tiny memory limit: same bytes
+  await runApply({configPath, inputPaths: [...inputs].reverse(), outDir: out2, keyFile, exportTime: TIME, storage: "disk", memoryLimit: "64MiB"});
   const a = readPackage(out1);
   const b = readPackage(out2);
   assert.deepEqual([...a.keys()].sort(), ["SHA256SUMS", "audit.jsonl", "config.json", "data/encounters.csv", "data/encounters.parquet", "data/patients.csv", "data/patients.parquet", "report.html"]);
@@ -230,6 +231,29 @@ test("atomic output: a write that fails half-way leaves neither the folder nor t
   await assert.rejects(writePackageAtomically(files, out));
   assert.ok(!existsSync(out));
   assert.deepEqual(readdirSync(work).filter((f) => f.includes("partial")), []);
+});
+
+test("storage choice: memory sizes parse, inputs over a quarter of the limit go to a database file", () => {
+  assert.equal(parseMemorySize("8GB"), 8e9);
+  assert.equal(parseMemorySize("4096MiB"), 4096 * 2 ** 20);
+  assert.equal(parseMemorySize("1.5 GiB"), 1.5 * 2 ** 30);
+  assert.throws(() => parseMemorySize("lots"), /like 8GB/);
+  assert.equal(chooseStorage(1e9, "8GB"), "memory");
+  assert.equal(chooseStorage(3e9, "8GB"), "disk");
+});
+
+test("leftovers of a killed run (its process gone) are removed; those of a live process are kept", () => {
+  const target = join(work, "stale-pkg");
+  const dead = join(work, ".stale-pkg.work-99999999-0123abcd");
+  const deadPartial = join(work, ".stale-pkg.partial-99999999-89abcdef");
+  const live = join(work, `.stale-pkg.work-${process.ppid}-0123abcd`);
+  const other = join(work, ".other-pkg.work-99999999-0123abcd");
+  for (const d of [dead, deadPartial, live, other]) writeFileSync(d, "");
+  removeStaleWork(target);
+  assert.ok(!existsSync(dead) && !existsSync(deadPartial), "dead process's folders removed");
+  assert.ok(existsSync(live), "a running process's folder is kept");
+  assert.ok(existsSync(other), "another package's folder is kept");
+  for (const d of [live, other]) rmSync(d);
 });
 
 test("atomic output: a run that fails after the data streamed out leaves no folder, no partial files and no DuckDB work folder", async () => {
