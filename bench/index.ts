@@ -8,6 +8,7 @@ const suites: Record<string, [module: string, entry: string]> = {
   search: ["./search-bench.js", "benchSearch"],
   explorer: ["./explorer-bench.js", "benchExplorer"],
   "class-counts": ["./class-counts-bench.js", "benchClassCounts"],
+  frontier: ["./frontier-bench.js", "benchFrontier"],
   apply: ["./apply-bench.js", "benchApply"]
 };
 

@@ -3,11 +3,11 @@
  * information loss, found from the class counts (one GROUP BY) by rolling counts up the lattice.
  * Semantics, monotonicity and tie-breaking: docs/semantics.md, "Optimal search".
  */
-import {bottomClasses, canRollUp, createRollUpScratch, rollUpClasses, type ClassCounts, type NodeClasses, type SensitiveJoint} from "./class-counts.js";
+import {bottomClasses, canRollUp, createRollUpScratch, rollUpClasses, rollUpClassSizes, type ClassCounts, type NodeClasses, type SensitiveJoint} from "./class-counts.js";
 import {Lattice} from "./lattice.js";
 import type {RiskSummary} from "./risk.js";
 import {MODEL_EPSILON, type LDiversityModel, type TClosenessModel} from "./privacy-models.js";
-import {metricLowerBound, metricValue, prepareUtilityTables, type UtilityMetric, type UtilityTables} from "./utility.js";
+import {metricLowerBound, metricValue, precisionValue, prepareUtilityTables, type UtilityMetric, type UtilityTables} from "./utility.js";
 
 export interface SearchPrivacyModel {
   k?: number;
@@ -377,6 +377,12 @@ class NodeEvaluator {
   private readonly scratch = createRollUpScratch();
   evaluations = 0;
 
+  /**
+   * Classes may come in any order (rollUpClassSizes), for callers that only add up integer class
+   * sizes; needs fixed-stride keys and no sensitive attributes.
+   */
+  anyOrder = false;
+
   constructor(readonly counts: ClassCounts, readonly lattice: Lattice, model: SearchPrivacyModel) {
     const b = bottomClasses(counts);
     this.bottom = b.node;
@@ -402,7 +408,7 @@ class NodeEvaluator {
       // A large source: any cached specialization with fewer cells is worth a scan of the cache.
       for (const src of this.cache.values()) if (src.cells < from.cells && canRollUp(this.counts, src.levels, levels)) from = src;
     }
-    return rollUpClasses(this.counts, from, levels, this.scratch);
+    return (this.anyOrder ? rollUpClassSizes : rollUpClasses)(this.counts, from, levels, this.scratch);
   }
 
   /** Cells of the best known roll-up source of n. */
@@ -417,14 +423,20 @@ class NodeEvaluator {
   }
 
   evaluate(n: number, hints: number[] = []): Evaluation {
-    this.evaluations++;
-    const node = this.classesOf(n, hints);
-    if (n !== 0 && this.counts.treeShaped) this.cache.set(n, node);
+    const node = this.computeClasses(n, hints);
     const violates = new Uint8Array(node.classes);
     const {violating, violatingMonotone} = this.privacy.evaluate(node, violates);
     const anonymous = this.privacy.hasModel ? violating <= this.privacy.limitRecords : null;
     const suppressedClass = anonymous && violating > 0 ? violates : null;
     return {node, violates, violating, violatingMonotone, anonymous, suppressedClass};
+  }
+
+  /** The classes of n, kept for rolling up its generalizations (evaluate without the privacy model). */
+  computeClasses(n: number, hints: number[] = []): NodeClasses {
+    this.evaluations++;
+    const node = this.classesOf(n, hints);
+    if (n !== 0 && this.counts.treeShaped) this.cache.set(n, node);
+    return node;
   }
 
   /** Settle n: pass the best roll-up source on to its direct generalizations, release n's own. */
@@ -775,6 +787,11 @@ export async function computeFrontier(counts: ClassCounts, options: {model: Sear
   const metric = options.metric ?? "precision";
   const lattice = new Lattice(counts.quasiIdentifiers.map((q) => q.height));
   const evaluator = new NodeEvaluator(counts, lattice, options.model);
+  // Class size alone decides (no l-diversity or t-closeness, precision or discernibility): one pass
+  // over the sizes gives the point (sizeOnlyPoint). Those figures add up integers, exact in any
+  // order below 2^53 (discernibility: at most records^2), so the classes may come in any order.
+  const sizeOnly = !evaluator.privacy.hasSensitiveChecks && (metric === "precision" || metric === "discernibility");
+  evaluator.anyOrder = sizeOnly && (metric === "precision" || counts.records * counts.records <= Number.MAX_SAFE_INTEGER) && counts.sensitive.length === 0 && counts.strides !== null;
   const tables = prepareUtilityTables(counts);
   const order = Int32Array.from({length: lattice.size}, (_, i) => i);
   const sums = Int32Array.from(order, (n) => lattice.levelSum(n));
@@ -787,6 +804,15 @@ export async function computeFrontier(counts: ClassCounts, options: {model: Sear
       await new Promise((r) => setTimeout(r, 0));
       lastYield = now();
     }
+    if (sizeOnly) {
+      const node = evaluator.computeClasses(n);
+      evaluator.settle(n);
+      const point = sizeOnlyPoint(counts, tables, evaluator.privacy, node, metric);
+      if (options.anonymousOnly && point.anonymous === false) continue;
+      const levelList = lattice.levels(n);
+      points.push({levels: levelRecord(counts, levelList), levelList, ...point});
+      continue;
+    }
     const ev = evaluator.evaluate(n);
     evaluator.settle(n);
     if (options.anonymousOnly && ev.anonymous === false) continue;
@@ -795,6 +821,51 @@ export async function computeFrontier(counts: ClassCounts, options: {model: Sear
     points.push({levels: levelRecord(counts, levelList), levelList, risk: m.avgProsecutorRisk, maxProsecutorRisk: m.maxProsecutorRisk, metricValue: metricValue(tables, ev.node, ev.suppressedClass, metric), anonymous: ev.anonymous, suppressed: m.suppressed});
   }
   return paretoFrontier(points, (p) => p.levelList.reduce((a, b) => a + b, 0));
+}
+
+/**
+ * A frontier point from class sizes alone, when the model has no sensitive-attribute checks (a class
+ * violates iff it has fewer than minSize records) and the metric is precision or discernibility: the
+ * same figures as PrivacyEvaluator.evaluate, measureNode and metricValue, in one pass over the sizes
+ * (sums in the same order, so the same numbers).
+ */
+function sizeOnlyPoint(counts: ClassCounts, tables: UtilityTables, privacy: PrivacyEvaluator, node: NodeClasses, metric: UtilityMetric): Omit<FrontierPoint, "levels" | "levelList"> {
+  const sizes = node.classSizes;
+  const total = node.classes;
+  const minSize = privacy.minSize;
+  const records = counts.records;
+  let violating = 0;
+  let violatingClasses = 0;
+  let minAll = 0;
+  let minKept = 0;
+  let squares = 0;
+  let squaresSuppressed = 0;
+  for (let c = 0; c < total; ++c) {
+    const size = sizes[c];
+    if (minAll === 0 || size < minAll) minAll = size;
+    squares += size * size;
+    if (size < minSize) {
+      violating += size;
+      violatingClasses++;
+      squaresSuppressed += size * records;
+    } else {
+      squaresSuppressed += size * size;
+      if (minKept === 0 || size < minKept) minKept = size;
+    }
+  }
+  const anonymous = privacy.hasModel ? violating <= privacy.limitRecords : null;
+  const suppressing = anonymous === true && violating > 0;
+  const suppressed = suppressing ? violating : 0;
+  const classes = suppressing ? total - violatingClasses : total;
+  const remaining = records - suppressed;
+  const min = suppressing ? minKept : minAll;
+  return {
+    risk: remaining === 0 ? 0 : classes / remaining,
+    maxProsecutorRisk: min === 0 ? 0 : 1 / min,
+    metricValue: metric === "precision" ? precisionValue(tables, node.levels, suppressed) : suppressing ? squaresSuppressed : squares,
+    anonymous,
+    suppressed
+  };
 }
 
 /** Points not dominated on (risk, metricValue), sorted by risk; of equal points, the lowest tie-break key. */

@@ -112,12 +112,7 @@ export function metricValue(tables: UtilityTables, node: NodeClasses, suppressed
     }
     return dm;
   }
-  if (metric === "precision") {
-    let share = 0;
-    for (let j = 0; j < q; ++j) share += tables.levelShare[j][levels[j]];
-    const suppressed = suppressedRecords(node, suppressedClass);
-    return n > 0 ? ((n - suppressed) * share + suppressed * q) / (n * q) : 0;
-  }
+  if (metric === "precision") return precisionValue(tables, levels, suppressedRecords(node, suppressedClass));
   // loss and entropy depend on each cell's generalized values.
   const codes = node.codes;
   let total = 0;
@@ -137,6 +132,15 @@ export function metricValue(tables: UtilityTables, node: NodeClasses, suppressed
   if (metric === "loss") return n > 0 ? (total + suppressed * q) / (n * q) : 0;
   // Gionis & Tassa (2009): sum over cells of -log2 P(original | generalized) = base + sum log2 f(generalized).
   return tables.entropyBase + total + (n > 0 ? suppressed * q * Math.log2(n) : 0);
+}
+
+/** Precision loss of a node with `suppressed` records suppressed: needs no class counts beyond that number. */
+export function precisionValue(tables: UtilityTables, levels: ArrayLike<number>, suppressed: number): number {
+  const q = tables.dimensions;
+  const n = tables.records;
+  let share = 0;
+  for (let j = 0; j < q; ++j) share += tables.levelShare[j][levels[j]];
+  return n > 0 ? ((n - suppressed) * share + suppressed * q) / (n * q) : 0;
 }
 
 function suppressedRecords(node: NodeClasses, suppressedClass: Uint8Array | null): number {
