@@ -1,9 +1,9 @@
 // One `apply` run for bench/apply-bench.ts, in its own process: argv = input CSV, work folder holding
-// config.json and bench.key. Prints {seconds, maxRssMb, phases, records} as one JSON line.
+// config.json and bench.key, optional DuckDB memory limit. Prints {seconds, maxRssMb, phases, records} as one JSON line.
 import {join} from "node:path";
 import {runApply} from "../loaders/apply-package.js";
 
-const [path, workDir] = process.argv.slice(2);
+const [path, workDir, memoryLimit] = process.argv.slice(2);
 const phases: [string, number][] = [];
 let phaseStart = performance.now();
 let phase = "start";
@@ -14,7 +14,9 @@ const result = await runApply({
   outDir: join(workDir, "package"),
   keyFile: join(workDir, "bench.key"),
   exportTime: "2026-01-01T00:00:00Z",
+  memoryLimit: memoryLimit || undefined,
   onProgress: (step) => {
+    if (step.startsWith("DuckDB: ")) return;
     const name = step.startsWith("write ") ? "write data" : step.startsWith("load ") ? "load" : step;
     if (name === phase) return;
     phases.push([phase, (performance.now() - phaseStart) / 1000]);
