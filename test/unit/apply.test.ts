@@ -2,7 +2,7 @@ import {test} from "node:test";
 import assert from "node:assert/strict";
 import {createHmac, hkdfSync} from "node:crypto";
 import {readFileSync} from "node:fs";
-import {createTextTable, HOSTS, loadCsvFile, type TestConnection} from "./risk-hosts.js";
+import {createTextTable, HOSTS, loadCsvFile, type TestConnection} from "../helpers/hosts.js";
 import {applyTransformations, outputRowsSql, yearsBefore, type ApplyResult} from "../../src/lib/apply-transformations.js";
 import {deriveKeysFromSecret, utf8} from "../../src/lib/keys.js";
 import {parseTransformConfig, validateTransformConfig, type TransformConfig} from "../../src/lib/transform-config.js";

@@ -16,7 +16,7 @@ import {builtinHierarchy, tableHierarchy} from "../../src/lib/hierarchies.js";
 import {dropFrequencyTable, listEquivalenceClasses, evaluateTransformation, dropEvaluation, prepareFrequencyTable} from "../../src/lib/equivalence-classes.js";
 import {recordsOfClass} from "../../src/lib/class-records.js";
 import {sampleDistinctValues} from "../../src/lib/value-samples.js";
-import {createTextTable, HOSTS} from "./risk-hosts.js";
+import {createTextTable, HOSTS} from "../helpers/hosts.js";
 
 const ROWS: (string | null)[][] = [
   ["23", "M", "02139"],

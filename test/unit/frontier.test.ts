@@ -13,7 +13,7 @@ import {computeFrontier} from "../../src/lib/lattice-search.js";
 import {measurePackageMlUtility, measurePackageUtility, ML_UTILITY_MAX_RECORDS} from "../../src/lib/package-utility.js";
 import {validateTransformConfig} from "../../src/lib/transform-config.js";
 import type {SqlConnection} from "../../src/lib/sql.js";
-import {createTextTable, HOSTS} from "./risk-hosts.js";
+import {createTextTable, HOSTS} from "../helpers/hosts.js";
 import {random} from "../helpers/random.js";
 
 type Qi = {name: string; hierarchy: Hierarchy};

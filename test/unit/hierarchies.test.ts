@@ -4,7 +4,7 @@ import {existsSync, readFileSync} from "node:fs";
 import {builtinHierarchy, generalizedViewSql, HierarchyCoverageError, materializeHierarchies, parseArxHierarchy, tableHierarchy} from "../../src/lib/hierarchies.js";
 import {loadReferenceTables, readArxHierarchy, resolveHierarchy} from "../../loaders/hierarchy-files.js";
 import {parseCsvText} from "../../src/lib/reference-tables.js";
-import {createTextTable, HOSTS} from "./risk-hosts.js";
+import {createTextTable, HOSTS} from "../helpers/hosts.js";
 
 test("hierarchies: age:5 bands double to 20 years and top-code 90+", () => {
   const h = builtinHierarchy("age:5");

@@ -13,7 +13,7 @@ import {computeFrontier, minSizeForRisk, paretoFrontier, searchLattice, type Sea
 import {computeRiskSummary} from "../../src/lib/risk.js";
 import {readArxHierarchy} from "../../loaders/hierarchy-files.js";
 import {naiveEvaluate, naiveLevelsList, naiveOptimum, type NaiveMetric, type NaiveModel} from "./lattice-naive.js";
-import {createTextTable, HOSTS, loadCsvFile} from "./risk-hosts.js";
+import {createTextTable, HOSTS, loadCsvFile} from "../helpers/hosts.js";
 import {random} from "../helpers/random.js";
 
 type Row = {qi: (string | null)[]; sensitive: (string | null)[]};

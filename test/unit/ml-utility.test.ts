@@ -4,7 +4,7 @@ import {existsSync} from "node:fs";
 import {builtinHierarchy} from "../../src/lib/hierarchies.js";
 import {areaUnderRoc, compareModelUtility, measureMlUtility, predictProbability, seededRandom, trainLogisticRegression, type MlRow} from "../../src/lib/ml-utility.js";
 import {readArxHierarchy} from "../../loaders/hierarchy-files.js";
-import {createTextTable, HOSTS, loadCsvFile} from "./risk-hosts.js";
+import {createTextTable, HOSTS, loadCsvFile} from "../helpers/hosts.js";
 
 test("ml-utility: AUC by hand, with ties", () => {
   // Pairs (pos, neg): (0.35 vs 0.1) win, (0.35 vs 0.4) lose, (0.8 vs both) win -> 3/4.

@@ -7,7 +7,7 @@ import {test} from "node:test";
 import assert from "node:assert/strict";
 import {computeClassCounts, computeClassCountsFromRows, type ClassCounts, type GeneralizationHierarchy} from "../../src/lib/class-counts.js";
 import {columnOf, int32Column, queryColumns, quoteIdentifier, quoteLiteral, type SqlColumns, type SqlConnection, type SqlRow} from "../../src/lib/sql.js";
-import {HOSTS, type TestConnection} from "./risk-hosts.js";
+import {HOSTS, type TestConnection} from "../helpers/hosts.js";
 import {random} from "../helpers/random.js";
 
 

@@ -7,7 +7,7 @@ import Ajv2020 from "ajv/dist/2020.js";
 import {DataDictionaryError, parseDataDictionary, proposeDataDictionary, validateDataDictionary, type DataDictionary} from "../../src/lib/data-dictionary.js";
 import {generatePatientsCsv, patientColumns} from "../../src/lib/sample-data.js";
 import {loadCsv} from "../../src/lib/ingest.js";
-import {HOSTS} from "./risk-hosts.js";
+import {HOSTS} from "../helpers/hosts.js";
 
 const schema = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "schemas", "data-dictionary.schema.json"), "utf8"));
 const ajv = new (Ajv2020 as unknown as typeof Ajv2020.default)({allErrors: true, strict: false});

@@ -20,7 +20,7 @@ import assert from "node:assert/strict";
 import {builtinHierarchy, tableHierarchy} from "../../src/lib/hierarchies.js";
 import {computeRiskSummary, hypergeometricOne, type RiskOptions} from "../../src/lib/risk.js";
 import {equivalenceClasses} from "../../src/lib/equivalence-classes.js";
-import {assertClose, createTextTable, HOSTS, type TestConnection} from "./risk-hosts.js";
+import {assertClose, createTextTable, HOSTS, type TestConnection} from "../helpers/hosts.js";
 
 const ROWS: string[][] = [
   ["23", "M", "flu"],

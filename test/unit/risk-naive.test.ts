@@ -7,7 +7,7 @@ import {computeRiskSummary, type RiskOptions} from "../../src/lib/risk.js";
 import {prepareFrequencyTable, dropFrequencyTable} from "../../src/lib/equivalence-classes.js";
 import {readArxHierarchy} from "../../loaders/hierarchy-files.js";
 import {naiveRisk, type NaiveOptions, type Row} from "../naive/naive-risk.js";
-import {assertClose, createTextTable, HOSTS, loadCsvFile} from "./risk-hosts.js";
+import {assertClose, createTextTable, HOSTS, loadCsvFile} from "../helpers/hosts.js";
 import {random} from "../helpers/random.js";
 
 

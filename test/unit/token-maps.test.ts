@@ -1,7 +1,7 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
 import {createHash, createHmac, hkdfSync, randomBytes} from "node:crypto";
-import {createTextTable, HOSTS} from "./risk-hosts.js";
+import {createTextTable, HOSTS} from "../helpers/hosts.js";
 import {applyTransformations, buildTokenMaps} from "../../src/lib/apply-transformations.js";
 import {computePackedDateOffsets} from "../../src/lib/date-shift.js";
 import {deriveKeysFromSecret, hmacPacked, hmacSha256, utf8, type HmacSigner, type RunKeys} from "../../src/lib/keys.js";

@@ -4,7 +4,7 @@ import {builtinHierarchy} from "../../src/lib/hierarchies.js";
 import {computeClassCounts} from "../../src/lib/class-counts.js";
 import {computeRiskSummary} from "../../src/lib/risk.js";
 import {WhatIfExplorer} from "../../src/lib/what-if.js";
-import {assertClose, createTextTable, HOSTS} from "./risk-hosts.js";
+import {assertClose, createTextTable, HOSTS} from "../helpers/hosts.js";
 import {random} from "../helpers/random.js";
 
 // The explorer answers from rolled-up counts in JS; the risk engine computes the same node with SQL
