@@ -14,7 +14,7 @@
 import {parquetWriteBuffer} from "hyparquet-writer";
 import type {ApplyStatistics} from "./apply-transformations.js";
 import {renderComplianceReport, type ReportFigures} from "./compliance-report.js";
-import {decideParquetTypes, formatCsv, formatCsvField, PARQUET_ROW_GROUP_ROWS, tableRowsFromRows, writeDataFiles, type ByteSink, type TableRows, type TextColumns} from "./data-files.js";
+import {decideParquetTypes, formatCsv, parquetColumn, formatCsvField, PARQUET_ROW_GROUP_ROWS, tableRowsFromRows, writeDataFiles, type ByteSink, type TableRows, type TextColumns} from "./data-files.js";
 import {sha256Hex, utf8} from "./keys.js";
 import {quoteIdentifier, streamColumns, type SqlColumns, type SqlConnection} from "./sql.js";
 import {canonicalJson, hashConfig, orderedLevels, TOOL_VERSION, type AuditEvent, type FieldType, type TransformConfig} from "./transform-config.js";
@@ -189,13 +189,7 @@ export async function buildExportPackage(input: ExportPackageInput): Promise<Pac
  */
 export async function writeParquet(columns: string[], types: FieldType[], rows: (string | null)[][]): Promise<Uint8Array> {
   const parquetTypes = await decideParquetTypes(tableRowsFromRows(columns, types, rows));
-  const columnData = columns.map((name, j) => {
-    const values = rows.map((r) => r[j]);
-    const type = parquetTypes[j];
-    if (type === "INT64") return {name, data: values.map((v) => (v === null ? null : BigInt(v))), type, nullable: true};
-    if (type === "DOUBLE") return {name, data: values.map((v) => (v === null ? null : Number(v))), type, nullable: true};
-    return {name, data: values, type, nullable: true};
-  });
+  const columnData = columns.map((name, j) => parquetColumn(name, parquetTypes[j], rows.map((r) => r[j])));
   const buffer = parquetWriteBuffer({
     columnData: columnData as any,
     codec: "SNAPPY",
