@@ -1,39 +1,17 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {createHmac, hkdfSync} from "node:crypto";
 import {readFileSync} from "node:fs";
 import {createTextTable, HOSTS, loadCsvFile, type TestConnection} from "../helpers/hosts.js";
 import {applyTransformations, outputRowsSql, yearsBefore, type ApplyResult} from "../../src/lib/apply-transformations.js";
-import {deriveKeysFromSecret, utf8} from "../../src/lib/keys.js";
+import {deriveKeysFromSecret} from "../../src/lib/keys.js";
 import {parseTransformConfig, validateTransformConfig, type TransformConfig} from "../../src/lib/transform-config.js";
+import {naiveTokenFunctions} from "../naive/naive-tokens.js";
 
 const DIR = new URL("../fixtures/apply/", import.meta.url).pathname;
 const SECRET = new Uint8Array(32).fill(3);
 const baseConfig = () => parseTransformConfig(readFileSync(DIR + "config.json", "utf8"));
 
-// --- independent re-implementation with node:crypto, for checking tokens and offsets --------------
-const subkey = (purpose: string) => Buffer.from(hkdfSync("sha256", SECRET, utf8("deid-workbench/hkdf/v1"), utf8(`deid-workbench/${purpose}/v1`), 32));
-const B32 = "abcdefghijklmnopqrstuvwxyz234567";
-function naiveBody(value: string, domain: string): string {
-  const mac = createHmac("sha256", subkey("pseudonym")).update(`pseudonym/v1/${domain}/${value}`).digest();
-  const bits = [...mac].map((b) => b.toString(2).padStart(8, "0")).join("");
-  let s = "";
-  for (let i = 0; i + 5 <= bits.length; i += 5) s += B32[parseInt(bits.slice(i, i + 5), 2)];
-  return s + B32[parseInt(bits.slice(255).padEnd(5, "0"), 2)];
-}
-function naiveOffset(body: string, maxDays: number): number {
-  const range = 2 * maxDays;
-  for (let counter = 0; ; ++counter) {
-    const mac = createHmac("sha256", subkey("date-shift")).update(`date-shift/v1/${body}/${counter}`).digest();
-    for (let i = 0; i < 32; i += 4) {
-      const w = mac.readUInt32BE(i);
-      if (w < Math.floor(2 ** 32 / range) * range) {
-        const idx = w % range;
-        return idx < maxDays ? idx - maxDays : idx - maxDays + 1;
-      }
-    }
-  }
-}
+const {naiveBody, naiveOffset} = naiveTokenFunctions(SECRET);
 function addDays(date: string, days: number): string {
   const d = new Date(date.slice(0, 10) + "T00:00:00Z");
   d.setUTCDate(d.getUTCDate() + days);

@@ -1,6 +1,6 @@
 import {test} from "node:test";
 import assert from "node:assert/strict";
-import {createHash, createHmac, hkdfSync, randomBytes} from "node:crypto";
+import {createHash, createHmac, randomBytes} from "node:crypto";
 import {createTextTable, HOSTS} from "../helpers/hosts.js";
 import {applyTransformations, buildTokenMaps} from "../../src/lib/apply-transformations.js";
 import {computePackedDateOffsets} from "../../src/lib/date-shift.js";
@@ -10,32 +10,11 @@ import {quoteIdentifier, type SqlConnection} from "../../src/lib/sql.js";
 import {validateTransformConfig, type TransformConfig} from "../../src/lib/transform-config.js";
 import {HmacSha256} from "../../loaders/hmac-sha256.js";
 import {attachNodeSigners} from "../../loaders/node-hmac.js";
+import {naiveTokenFunctions} from "../naive/naive-tokens.js";
 
 const SECRET = new Uint8Array(32).fill(5);
 
-// --- independent re-implementation with node:crypto ------------------------------------------------
-const subkey = (purpose: string) => Buffer.from(hkdfSync("sha256", SECRET, utf8("deid-workbench/hkdf/v1"), utf8(`deid-workbench/${purpose}/v1`), 32));
-const B32 = "abcdefghijklmnopqrstuvwxyz234567";
-function naiveBody(value: string, domain: string): string {
-  const mac = createHmac("sha256", subkey("pseudonym")).update(`pseudonym/v1/${domain}/${value}`).digest();
-  const bits = [...mac].map((b) => b.toString(2).padStart(8, "0")).join("");
-  let s = "";
-  for (let i = 0; i + 5 <= bits.length; i += 5) s += B32[parseInt(bits.slice(i, i + 5), 2)];
-  return s + B32[parseInt(bits.slice(255).padEnd(5, "0"), 2)];
-}
-function naiveOffset(body: string, maxDays: number): number {
-  const range = 2 * maxDays;
-  for (let counter = 0; ; ++counter) {
-    const mac = createHmac("sha256", subkey("date-shift")).update(`date-shift/v1/${body}/${counter}`).digest();
-    for (let i = 0; i < 32; i += 4) {
-      const w = mac.readUInt32BE(i);
-      if (w < Math.floor(2 ** 32 / range) * range) {
-        const idx = w % range;
-        return idx < maxDays ? idx - maxDays : idx - maxDays + 1;
-      }
-    }
-  }
-}
+const {naiveBody, naiveOffset} = naiveTokenFunctions(SECRET);
 const ascii = (bytes: Uint8Array) => String.fromCharCode(...bytes);
 
 test("HmacSha256: RFC 4231 test cases 1-4 and node:crypto on every length around the block boundaries", () => {
