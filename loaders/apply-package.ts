@@ -145,25 +145,36 @@ export function createFolderSink(dir: string): PackageSink {
   };
 }
 
-/** Write an in-memory package into a temporary folder beside `outDir`, then rename it: the folder appears complete or not at all. */
+/**
+ * Fill a new hidden folder beside `target` with `fill`, then rename it to `target`: the folder appears
+ * complete or not at all (on any error the partial folder is removed).
+ */
+export async function writeFolderAtomically<T>(target: string, fill: (temp: string) => Promise<T>): Promise<T> {
+  const temp = siblingPath(target, "partial");
+  try {
+    mkdirSync(temp);
+    const result = await fill(temp);
+    moveIntoPlace(temp, target);
+    return result;
+  } catch (error) {
+    rmSync(temp, {recursive: true, force: true});
+    throw error;
+  }
+}
+
+/** Write an in-memory package into `outDir` atomically (writeFolderAtomically). */
 export async function writePackageAtomically(files: PackageFiles, outDir: string, force = false): Promise<void> {
   const target = resolve(outDir);
   if (existsSync(target) && !force) throw new Error(`output folder ${outDir} already exists; choose another --out or pass --force to replace it`);
   mkdirSync(dirname(target), {recursive: true});
-  const temp = siblingPath(target, "partial");
-  try {
-    mkdirSync(temp);
+  await writeFolderAtomically(target, async (temp) => {
     const sink = createFolderSink(temp);
     for (const [name, bytes] of files) {
       const file = sink.create(name);
       file.write(bytes);
       await file.close();
     }
-    moveIntoPlace(temp, target);
-  } catch (error) {
-    rmSync(temp, {recursive: true, force: true});
-    throw error;
-  }
+  });
 }
 
 /** Write the package folder `dir` as one zip at `zipPath` (streamed; the same bytes as the browser's zip of these files). */
@@ -230,9 +241,10 @@ export function removeStaleWork(target: string): void {
 }
 
 /**
- * `apply` end to end. Inputs are loaded into an in-memory DuckDB whose memory is capped and which spills
- * to a hidden work folder beside `outDir` (so tables larger than memory work), the package streams into a hidden partial
- * folder, and only a complete package is renamed into place; the work folder is always removed.
+ * `apply` end to end. Inputs are loaded into DuckDB (in memory or a database file, see `storage`) whose
+ * memory is capped and which spills to a hidden work folder beside `outDir`, so tables larger than memory
+ * work; the package streams into a hidden partial folder and only a complete package is renamed into
+ * place; the work folder is always removed.
  */
 export async function runApply(options: ApplyRunOptions): Promise<ApplyRunResult> {
   const progress = options.onProgress ?? (() => {});
@@ -255,14 +267,13 @@ export async function runApply(options: ApplyRunOptions): Promise<ApplyRunResult
   const inputBytes = options.inputPaths.reduce((n, p) => n + statSync(p).size, 0);
   const storage = !options.storage || options.storage === "auto" ? chooseStorage(inputBytes, memoryLimit) : options.storage;
   const work = siblingPath(target, "work");
-  const temp = siblingPath(target, "partial");
   mkdirSync(join(work, "spill"), {recursive: true});
   let conn: Awaited<ReturnType<typeof openNativeDuckDB>> | undefined;
   try {
     // bounded either way: past the limit DuckDB evicts blocks and sort runs to the spill folder
     conn = await openNativeDuckDB(storage === "disk" ? join(work, "work.duckdb") : ":memory:", {temp_directory: join(work, "spill"), memory_limit: memoryLimit});
     progress(`DuckDB: ${storage === "disk" ? "database file" : "in memory"}, memory limit ${memoryLimit}, spilling to ${work}`);
-    const inputs = [];
+    const inputs: {table: string; sqlTable: string; name: string; sha256: string}[] = [];
     for (const spec of config.inputs) {
       const file = matched.get(spec.table)!;
       const sqlTable = `src_${spec.table}`;
@@ -270,38 +281,27 @@ export async function runApply(options: ApplyRunOptions): Promise<ApplyRunResult
       await loadCsv(conn, file.path, sqlTable, {delimiter: spec.delimiter, allText: true, displayName: file.path});
       inputs.push({table: spec.table, sqlTable, name: basename(file.path), sha256: file.sha256});
     }
-    mkdirSync(temp);
     const reported = new Map<string, number>();
-    const result = await applyAndWritePackage(
-      conn,
-      config,
-      {
-        inputs,
-        keys,
-        refs,
-        exportTime,
-        onProgress: progress,
-        onRows: (table, rows, total) => {
-          const step = Math.max(100_000, Math.ceil(total / 10));
-          if (rows === total || rows - (reported.get(table) ?? 0) >= step) {
-            reported.set(table, rows);
-            progress(`write ${table}: ${rows.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} rows`);
-          }
-        }
-      },
-      createFolderSink(temp)
-    );
-    conn.close();
-    conn = undefined;
-    if (options.zipPath) {
-      progress(`zip ${options.zipPath}`);
-      await zipFolder(temp, [...result.fingerprints.keys()], exportTime, options.zipPath);
-    }
-    moveIntoPlace(temp, target);
+    const onRows = (table: string, rows: number, total: number) => {
+      const step = Math.max(100_000, Math.ceil(total / 10));
+      if (rows === total || rows - (reported.get(table) ?? 0) >= step) {
+        reported.set(table, rows);
+        progress(`write ${table}: ${rows.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} rows`);
+      }
+    };
+    const db = conn;
+    const result = await writeFolderAtomically(target, async (temp) => {
+      const written = await applyAndWritePackage(db, config, {inputs, keys, refs, exportTime, onProgress: progress, onRows}, createFolderSink(temp));
+      // DuckDB's memory and spill are released before the zip reads the package back
+      db.close();
+      conn = undefined;
+      if (options.zipPath) {
+        progress(`zip ${options.zipPath}`);
+        await zipFolder(temp, [...written.fingerprints.keys()], exportTime, options.zipPath);
+      }
+      return written;
+    });
     return {config: result.config, fingerprints: result.fingerprints, records: result.records, outDir: target};
-  } catch (error) {
-    rmSync(temp, {recursive: true, force: true});
-    throw error;
   } finally {
     conn?.close();
     rmSync(work, {recursive: true, force: true});

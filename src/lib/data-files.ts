@@ -130,8 +130,7 @@ class DrainingByteWriter extends ByteWriter {
   finish(): void {}
 }
 
-/** One column for hyparquet-writer: text turned into the decided Parquet type. */
-export function parquetColumn(name: string, type: ParquetColumnType, values: (string | null)[]) {
+function parquetColumn(name: string, type: ParquetColumnType, values: (string | null)[]) {
   if (type === "INT64") return {name, data: values.map((v) => (v === null ? null : BigInt(v))), type, nullable: true};
   if (type === "DOUBLE") return {name, data: values.map((v) => (v === null ? null : Number(v))), type, nullable: true};
   return {name, data: values, type, nullable: true};

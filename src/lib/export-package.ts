@@ -11,10 +11,9 @@
  *   audit.jsonl   one JSON object per step; no PHI
  *   SHA256SUMS    `sha256sum -c` compatible list of every other file
  */
-import {parquetWriteBuffer} from "hyparquet-writer";
 import type {ApplyStatistics} from "./apply-transformations.js";
 import {renderComplianceReport, type ReportFigures} from "./compliance-report.js";
-import {decideParquetTypes, formatCsv, parquetColumn, formatCsvField, PARQUET_ROW_GROUP_ROWS, tableRowsFromRows, writeDataFiles, type ByteSink, type TableRows, type TextColumns} from "./data-files.js";
+import {formatCsv, formatCsvField, tableRowsFromRows, writeDataFiles, type ByteSink, type TableRows, type TextColumns} from "./data-files.js";
 import {sha256Hex, utf8} from "./keys.js";
 import {quoteIdentifier, streamColumns, type SqlColumns, type SqlConnection} from "./sql.js";
 import {canonicalJson, hashConfig, orderedLevels, TOOL_VERSION, type AuditEvent, type FieldType, type TransformConfig} from "./transform-config.js";
@@ -181,23 +180,6 @@ export async function buildExportPackage(input: ExportPackageInput): Promise<Pac
     sink
   );
   return files;
-}
-
-/**
- * One-shot Parquet of rows held in memory: the reference the streaming writer (data-files.ts) must
- * match byte for byte; tests compare the two.
- */
-export async function writeParquet(columns: string[], types: FieldType[], rows: (string | null)[][]): Promise<Uint8Array> {
-  const parquetTypes = await decideParquetTypes(tableRowsFromRows(columns, types, rows));
-  const columnData = columns.map((name, j) => parquetColumn(name, parquetTypes[j], rows.map((r) => r[j])));
-  const buffer = parquetWriteBuffer({
-    columnData: columnData as any,
-    codec: "SNAPPY",
-    statistics: true,
-    rowGroupSize: PARQUET_ROW_GROUP_ROWS,
-    createdBy: `deid-workbench ${TOOL_VERSION} (hyparquet-writer)`
-  });
-  return new Uint8Array(buffer);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,16 @@ import {openWasmDuckDBInNode} from "../../loaders/duckdb-wasm-node.js";
 import {chooseStorage, parseMemorySize, removeStaleWork, resolveExportTime, runApply, writePackageAtomically} from "../../loaders/apply-package.js";
 import {spawnSync} from "node:child_process";
 import {loadCsv} from "../../src/lib/ingest.js";
-import {applyAndExport, formatCsv, formatCsvField, writeParquet, zipPackage} from "../../src/lib/export-package.js";
+import {applyAndExport, formatCsv, formatCsvField, zipPackage} from "../../src/lib/export-package.js";
+import {tableRowsFromRows, writeDataFiles} from "../../src/lib/data-files.js";
+import type {FieldType} from "../../src/lib/transform-config.js";
+
+/** data.parquet's bytes for rows held in memory, through the package's data-file writer. */
+async function writeParquet(columns: string[], types: FieldType[], rows: (string | null)[][]): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  await writeDataFiles(tableRowsFromRows(columns, types, rows), {write: () => {}}, {write: (b) => void parts.push(b)});
+  return new Uint8Array(Buffer.concat(parts));
+}
 import {unzipSync} from "fflate";
 import {deriveKeysFromSecret, formatKeyFile} from "../../src/lib/keys.js";
 import {parseTransformConfig} from "../../src/lib/transform-config.js";
